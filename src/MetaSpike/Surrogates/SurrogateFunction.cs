@@ -1,0 +1,191 @@
+using MetaSpike.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Surrogates;
+
+/// <summary>
+/// Base of every surrogate spike function. The forward pass is the Heaviside step H(x) = [x &gt;= 0]
+/// (exactly 0 or 1, in x's dtype); the backward pass multiplies the upstream gradient by the family's
+/// surrogate derivative G(x; theta). G is built from differentiable operations on the attached input, so the
+/// second derivative in x (G'(x)) and the mixed x-theta derivatives are exact, as second-order MAML needs.
+/// </summary>
+/// <remarks>
+/// Hyperparameters are tensors (a scalar or one value per neuron, broadcast against x). With
+/// <c>trainable: true</c> they are registered as parameters and appear in <c>parameters()</c>; a tensor passed
+/// in that already requires grad is used by reference, so gradients reach its owner. Invalid values throw
+/// <see cref="ArgumentException"/> naming the family and the parameter, at construction and, for
+/// hyperparameters that require grad (and may therefore drift during training), at every call.
+/// </remarks>
+public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
+{
+    private readonly HyperparameterInfo[] _infos;
+    private readonly Tensor?[] _external;
+    private HyperGradientMode _hyperGradient;
+
+    /// <summary>Creates the surrogate and its hyperparameter tensors.</summary>
+    /// <param name="infos">The family's hyperparameters, in constructor order.</param>
+    /// <param name="values">Given values (null: the default), in the same order.</param>
+    /// <param name="trainable">Register the hyperparameters as trainable parameters.</param>
+    /// <param name="hyperGradient">How hyperparameters get a direct gradient through the spike.</param>
+    protected SurrogateFunction(IReadOnlyList<HyperparameterInfo> infos, IReadOnlyList<HyperValue?> values,
+        bool trainable, HyperGradientMode hyperGradient)
+        : base(string.Empty)
+    {
+        TorchRuntime.EnsureLoaded();
+        if (values.Count != infos.Count) throw new ArgumentException("one value per hyperparameter is required", nameof(values));
+        _infos = infos.ToArray();
+        _external = new Tensor?[infos.Count];
+        for (int i = 0; i < _infos.Length; i++)
+            Store(i, values[i] ?? _infos[i].Default, trainable);
+        HyperGradient = hyperGradient;
+    }
+
+    /// <summary>The family name, e.g. "Sigmoid".</summary>
+    public string Family => GetType().Name;
+
+    /// <summary>The family's hyperparameters, in constructor order.</summary>
+    public IReadOnlyList<HyperparameterInfo> HyperparameterInfos => _infos;
+
+    /// <summary>Whether the family defines a smooth original function F with dF/dx = G.</summary>
+    public virtual bool HasOriginalFunction => false;
+
+    /// <summary>How hyperparameters receive a direct gradient through the spike output.</summary>
+    public HyperGradientMode HyperGradient
+    {
+        get => _hyperGradient;
+        set
+        {
+            if (value == HyperGradientMode.StraightThrough && !HasOriginalFunction)
+                throw new NotSupportedException($"{Family} is gradient-only (it has no original function), so it cannot use straight-through hyperparameter gradients.");
+            _hyperGradient = value;
+        }
+    }
+
+    /// <summary>The current value of a hyperparameter (the registered parameter or buffer, or the external tensor).</summary>
+    public Tensor Hyperparameter(string name) => Current(IndexOf(name));
+
+    /// <summary>The current hyperparameter tensors, in constructor order.</summary>
+    public IReadOnlyList<Tensor> Hyperparameters()
+    {
+        var values = new Tensor[_infos.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = Current(i);
+        return values;
+    }
+
+    /// <summary>Replaces a hyperparameter's value (validated). A trainable hyperparameter is updated in place.</summary>
+    public void SetHyperparameter(string name, HyperValue value)
+    {
+        int i = IndexOf(name);
+        var current = Current(i);
+        if (current is Parameter p && value.Tensor is not { requires_grad: true })
+        {
+            var t = value.ToTensor(p.device);
+            _infos[i].Validate(Family, t);
+            using var _ = torch.no_grad();
+            p.copy_(t.expand_as(p));
+            return;
+        }
+        Store(i, value, trainable: false);
+    }
+
+    /// <summary>Returns the spike H(x) with the surrogate gradient attached.</summary>
+    public override Tensor forward(Tensor x)
+    {
+        var theta = Hyperparameters();
+        ValidateTrainable(theta);
+        return SurrogateKernel.Spike(this, x, theta, HyperGradient);
+    }
+
+    /// <summary>The surrogate derivative G(x; theta), itself differentiable in x and theta.</summary>
+    public Tensor SurrogateGrad(Tensor x)
+    {
+        SurrogateKernel.CheckInput(this, x, Hyperparameters());
+        return EvaluateGrad(x, Hyperparameters());
+    }
+
+    /// <summary>The smooth original function F(x; theta) whose derivative in x is G.</summary>
+    /// <exception cref="NotSupportedException">The family is gradient-only.</exception>
+    public Tensor OriginalFunction(Tensor x)
+    {
+        if (!HasOriginalFunction)
+            throw new NotSupportedException($"{Family} is gradient-only: it defines no original function.");
+        SurrogateKernel.CheckInput(this, x, Hyperparameters());
+        return EvaluateOriginal(x, Hyperparameters());
+    }
+
+    /// <summary>A braintools-style repr, e.g. <c>Sigmoid(alpha=4.0)</c>.</summary>
+    public override string ToString() =>
+        $"{Family}({string.Join(", ", ReprParts())})";
+
+    /// <summary>Name=value pairs for the repr; families with non-tensor settings prepend them.</summary>
+    protected virtual IEnumerable<string> ReprParts() =>
+        _infos.Select((info, i) => $"{info.Name}={HyperValue.FromTensor(Current(i))}");
+
+    /// <summary>G(x; theta) for an input already clamped to a finite range. Must return x's shape.</summary>
+    protected internal abstract Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta);
+
+    /// <summary>F(x; theta) for an input already clamped to a finite range. Families with F override it.</summary>
+    protected internal virtual Tensor Original(Tensor x, IReadOnlyList<Tensor> theta) =>
+        throw new NotSupportedException($"{Family} is gradient-only: it defines no original function.");
+
+    /// <summary>The normal density N(x; mean, std), mean null meaning 0.</summary>
+    protected static Tensor Normal(Tensor x, Tensor? mean, Tensor std)
+    {
+        var z = (mean is null ? x : x - mean) / std;
+        return (-0.5 * z.square()).exp() / (Math.Sqrt(2.0 * Math.PI) * std);
+    }
+
+    internal Tensor EvaluateGrad(Tensor x, IReadOnlyList<Tensor> theta) =>
+        SurrogateKernel.CastLike(Grad(SurrogateKernel.ClampFinite(x), theta), x);
+
+    internal Tensor EvaluateOriginal(Tensor x, IReadOnlyList<Tensor> theta) =>
+        SurrogateKernel.CastLike(Original(SurrogateKernel.ClampFinite(x), theta), x);
+
+    internal void ValidateTrainable(IReadOnlyList<Tensor> theta)
+    {
+        Tensor? ok = null;
+        using var scope = torch.NewDisposeScope();
+        using (torch.no_grad())
+        {
+            for (int i = 0; i < theta.Count; i++)
+            {
+                if (!theta[i].requires_grad) continue;
+                var all = _infos[i].AllowedMask(theta[i]).all();
+                ok = ok is null ? all : ok.logical_and(all);
+            }
+        }
+        if (ok is null || ok.item<bool>()) return;
+        for (int i = 0; i < theta.Count; i++) _infos[i].Validate(Family, theta[i]);
+    }
+
+    private void Store(int i, HyperValue value, bool trainable)
+    {
+        var info = _infos[i];
+        if (value.Number is double number) info.Validate(Family, number);
+        else info.Validate(Family, value.Tensor!);
+        var tensor = value.ToTensor();
+        var name = info.Name;
+        _external[i] = null;
+        ConditionallyRegisterParameter(name, null);
+        ConditionallyRegisterBuffer(name, null);
+        if (trainable)
+            ConditionallyRegisterParameter(name, new Parameter(tensor.detach().clone(), requires_grad: true));
+        else if (tensor.requires_grad)
+            _external[i] = tensor;
+        else
+            ConditionallyRegisterBuffer(name, tensor);
+    }
+
+    private Tensor Current(int i) =>
+        _external[i] ?? (Tensor?)get_parameter(_infos[i].Name) ?? get_buffer(_infos[i].Name)
+        ?? throw new InvalidOperationException($"{Family}: hyperparameter '{_infos[i].Name}' is missing.");
+
+    private int IndexOf(string name)
+    {
+        for (int i = 0; i < _infos.Length; i++)
+            if (_infos[i].Name == name) return i;
+        throw new ArgumentException($"{Family} has no hyperparameter '{name}'; it has {string.Join(", ", _infos.Select(p => p.Name))}.", nameof(name));
+    }
+}
