@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.IO;
 using System.Text;
@@ -90,11 +91,11 @@ public class WeakenElfVersionNeed : Task
                         flags |= VerFlgWeak;
                         elf[aux + 4] = (byte)flags;
                         elf[aux + 5] = (byte)(flags >> 8);
+                        // Replace rather than write in place: the output copy might be a hard link into the NuGet cache.
                         string tmp = path + ".metaspike-tmp";
                         File.WriteAllBytes(tmp, elf);
-                        if (!OperatingSystem.IsWindows())
-                            File.SetUnixFileMode(tmp, File.GetUnixFileMode(path));
-                        File.Move(tmp, path, overwrite: true);
+                        File.Delete(path);
+                        File.Move(tmp, path);
                         return PatchResult.Patched;
                     }
                     uint nextAux = U32(elf, aux + 12);
@@ -128,7 +129,13 @@ public class WeakenElfVersionNeed : Task
     {
         byte[] needle = Encoding.ASCII.GetBytes(text + "\0");
         byte[] hay = File.ReadAllBytes(path);
-        return hay.AsSpan().IndexOf(needle) >= 0;
+        for (int i = 0; i + needle.Length <= hay.Length; i++)
+        {
+            int j = 0;
+            while (j < needle.Length && hay[i + j] == needle[j]) j++;
+            if (j == needle.Length) return true;
+        }
+        return false;
     }
 
     private static int Checked(byte[] b, ulong offset, int size)

@@ -23,9 +23,10 @@ public sealed class Sigmoid : SurrogateFunction
     /// <inheritdoc />
     protected internal override Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta)
     {
+        // s(1 - s) as sigmoid(z) * sigmoid(-z): equal to rounding, but 1 - s would cancel in float32 for z > 0.
         var alpha = theta[0];
-        var s = (alpha * x).sigmoid();
-        return (1.0 - s) * s * alpha;
+        var z = alpha * x;
+        return z.sigmoid() * (-z).sigmoid() * alpha;
     }
 
     /// <inheritdoc />

@@ -138,10 +138,10 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
     }
 
     internal Tensor EvaluateGrad(Tensor x, IReadOnlyList<Tensor> theta) =>
-        SurrogateKernel.CastLike(Grad(SurrogateKernel.ClampFinite(x), theta), x);
+        SurrogateKernel.CastLike(Grad(SurrogateKernel.ClampFinite(x), SurrogateKernel.InDTypeOf(theta, x)), x);
 
     internal Tensor EvaluateOriginal(Tensor x, IReadOnlyList<Tensor> theta) =>
-        SurrogateKernel.CastLike(Original(SurrogateKernel.ClampFinite(x), theta), x);
+        SurrogateKernel.CastLike(Original(SurrogateKernel.ClampFinite(x), SurrogateKernel.InDTypeOf(theta, x)), x);
 
     internal void ValidateTrainable(IReadOnlyList<Tensor> theta)
     {

@@ -50,7 +50,7 @@ internal static class SurrogateKernel
                     $"{family.Family}: hyperparameter '{family.HyperparameterInfos[i].Name}' has shape [{string.Join(", ", ts)}], " +
                     $"which does not broadcast to the input shape [{string.Join(", ", xs)}] (per-neuron values must match the trailing dimensions).",
                     nameof(theta));
-            if (theta[i].device != x.device)
+            if (theta[i].device_type != x.device_type || theta[i].device_index != x.device_index)
                 throw new ArgumentException(
                     $"{family.Family}: hyperparameter '{family.HyperparameterInfos[i].Name}' is on {theta[i].device}, the input on {x.device}.",
                     nameof(theta));
@@ -71,6 +71,16 @@ internal static class SurrogateKernel
             _ => 1e9,
         };
         return x.clamp(-bound, bound);
+    }
+
+    /// <summary>
+    /// Per-neuron hyperparameters in x's dtype (a differentiable cast), so G is computed in one precision, as
+    /// braintools does. Scalar (0-dim) tensors already act as weakly typed numbers and are left alone.
+    /// </summary>
+    internal static IReadOnlyList<Tensor> InDTypeOf(IReadOnlyList<Tensor> theta, Tensor x)
+    {
+        if (theta.All(t => t.dim() == 0 || t.dtype == x.dtype)) return theta;
+        return theta.Select(t => t.dim() == 0 || t.dtype == x.dtype ? t : t.to_type(x.dtype)).ToArray();
     }
 
     internal static Tensor CastLike(Tensor value, Tensor like) =>
