@@ -1,1 +1,4 @@
-return 0;
+using MetaSpike.Cli;
+using Spectre.Console;
+
+return MetaSpikeCli.Run(args, AnsiConsole.Console);

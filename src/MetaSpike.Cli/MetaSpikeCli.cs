@@ -1,0 +1,45 @@
+using System.CommandLine;
+using MetaSpike.Cli.Commands;
+using MetaSpike.Runtime;
+using Spectre.Console;
+
+namespace MetaSpike.Cli;
+
+/// <summary>The <c>metaspike</c> command line: builds the command tree and maps failures to clear messages and exit codes.</summary>
+public static class MetaSpikeCli
+{
+    /// <summary>Exit code for invalid arguments or input data.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code when libtorch cannot be loaded.</summary>
+    public const int RuntimeError = 3;
+
+    /// <summary>Runs the command line with the given arguments, writing to <paramref name="console"/>.</summary>
+    public static int Run(string[] args, IAnsiConsole console)
+    {
+        var root = new RootCommand("MetaSpike: spiking neural networks with surrogate gradients and meta-learning.");
+        root.Subcommands.Add(SurrogateCommands.Create(console));
+        root.Subcommands.Add(DemoCommand.Create(console));
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (TorchRuntimeException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return RuntimeError;
+        }
+        catch (ArgumentException e)
+        {
+            // The message already names the parameter; drop .NET's " (Parameter 'x')" suffix.
+            var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+            console.MarkupLineInterpolated($"[red]error:[/] {message}");
+            return UsageError;
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or FormatException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return UsageError;
+        }
+    }
+}
