@@ -81,14 +81,15 @@ internal static class DemoCommand
     private static Table Table(IEnumerable<SurrogateCheck> checks)
     {
         var table = new Table().Title("Surrogate families at their defaults (float64, measured)")
-            .AddColumn("family (defaults: see results.json)").AddColumn(new TableColumn("G(0)").RightAligned()).AddColumn(new TableColumn("peak").RightAligned())
-            .AddColumn(new TableColumn("area on [[-50, 50]]").RightAligned()).AddColumn(new TableColumn("max |backward - G|").RightAligned())
-            .AddColumn(new TableColumn("max |dF/dx - G|").RightAligned()).AddColumn(new TableColumn("G'(0.5) by double backward").RightAligned());
+            .Caption("area: integral of G on [[-50, 50]]; |bwd-G|: max |spike backward - G|; |F'-G|: max |dF/dx - G|; G''(0.5): by double backward")
+            .AddColumn("family").AddColumn(new TableColumn("G(0)").RightAligned()).AddColumn(new TableColumn("peak").RightAligned())
+            .AddColumn(new TableColumn("area").RightAligned()).AddColumn(new TableColumn("|bwd-G|").RightAligned())
+            .AddColumn(new TableColumn("|F'-G|").RightAligned()).AddColumn(new TableColumn("G'(0.5)").RightAligned());
         foreach (var c in checks)
             table.AddRow(Markup.Escape(c.Name), F(c.GradientAtZero), F(c.Peak), F(c.Area), F(c.MaxBackwardError),
                 c.MaxOriginalSlopeError is { } e ? F(e) : "-", F(c.SecondDerivativeAtHalf));
         return table;
     }
 
-    private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+    private static string F(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 }

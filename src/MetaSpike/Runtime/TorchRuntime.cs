@@ -42,9 +42,11 @@ public static class TorchRuntime
         }
     }
 
-    private static string Diagnose(Exception failure)
+    private static string Diagnose(Exception failure) => Explain(NativeLoadError() ?? failure.Message);
+
+    /// <summary>The user-facing message for a loader error: what failed and what to do.</summary>
+    internal static string Explain(string reason)
     {
-        var reason = NativeLoadError() ?? failure.Message;
         var advice = reason.Contains(RequiredGlibcxx, StringComparison.Ordinal)
             ? $"The system libstdc++ lacks {RequiredGlibcxx}, which TorchSharp 0.107.0's libLibTorchSharp.so asks for. " +
               "MetaSpike's build marks that one requirement weak in the copy in the output folder: rebuild the program " +

@@ -101,8 +101,9 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
     /// <summary>The surrogate derivative G(x; theta), itself differentiable in x and theta.</summary>
     public Tensor SurrogateGrad(Tensor x)
     {
-        SurrogateKernel.CheckInput(this, x, Hyperparameters());
-        return EvaluateGrad(x, Hyperparameters());
+        var theta = Hyperparameters();
+        SurrogateKernel.CheckInput(this, x, theta);
+        return EvaluateGrad(x, theta);
     }
 
     /// <summary>The smooth original function F(x; theta) whose derivative in x is G.</summary>
@@ -111,8 +112,9 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
     {
         if (!HasOriginalFunction)
             throw new NotSupportedException($"{Family} is gradient-only: it defines no original function.");
-        SurrogateKernel.CheckInput(this, x, Hyperparameters());
-        return EvaluateOriginal(x, Hyperparameters());
+        var theta = Hyperparameters();
+        SurrogateKernel.CheckInput(this, x, theta);
+        return EvaluateOriginal(x, theta);
     }
 
     /// <summary>A braintools-style repr, e.g. <c>Sigmoid(alpha=4.0)</c>.</summary>
@@ -145,6 +147,7 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
 
     internal void ValidateTrainable(IReadOnlyList<Tensor> theta)
     {
+        if (!theta.Any(t => t.requires_grad)) return;
         Tensor? ok = null;
         using var scope = torch.NewDisposeScope();
         using (torch.no_grad())
