@@ -23,7 +23,7 @@ public sealed class FastSigmoid : SurrogateFunction
     /// <inheritdoc />
     protected internal override Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta)
     {
-        return (theta[0] * x.abs() + 1.0).square().reciprocal();
+        return InvSquareGrad.Curve(x, theta[0]);
     }
 
     /// <inheritdoc />

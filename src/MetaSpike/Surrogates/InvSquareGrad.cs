@@ -23,6 +23,9 @@ public sealed class InvSquareGrad : SurrogateFunction
     /// <inheritdoc />
     protected internal override Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta)
     {
-        return (theta[0] * x.abs() + 1.0).square().reciprocal();
+        return Curve(x, theta[0]);
     }
+
+    /// <summary>1 / (alpha |x| + 1)^2, shared with <see cref="FastSigmoid"/>.</summary>
+    internal static Tensor Curve(Tensor x, Tensor alpha) => (alpha * x.abs() + 1.0).square().reciprocal();
 }
