@@ -83,6 +83,11 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
         {
             var t = value.ToTensor(p.device);
             _infos[i].Validate(Family, t);
+            if (!t.shape.SequenceEqual(p.shape) && t.numel() != 1)
+                throw new ArgumentException(
+                    $"{Family}: trainable hyperparameter '{_infos[i].Name}' has shape [{string.Join(", ", p.shape)}] and is updated in place " +
+                    $"(optimisers hold it); a value of shape [{string.Join(", ", t.shape)}] cannot replace it. Create the surrogate with that value instead.",
+                    nameof(value));
             using var _ = torch.no_grad();
             p.copy_(t.expand_as(p));
             return;

@@ -353,6 +353,12 @@ public class SurrogateTests
         var sg = new Sigmoid(alpha: 2.0, trainable: true);
         var (name, parameter) = Assert.Single(sg.named_parameters());
         Assert.Equal("alpha", name);
+        sg.SetHyperparameter("alpha", 2.5);
+        Assert.Same(parameter, sg.Hyperparameter("alpha"));
+        Assert.Equal(2.5, parameter.item<double>());
+        var reshaped = Assert.Throws<ArgumentException>(() => sg.SetHyperparameter("alpha", ones(3, ScalarType.Float64)));
+        Assert.Contains("'alpha'", reshaped.Message);
+        sg.SetHyperparameter("alpha", 2.0);
         // Gradient descent on alpha so that G(0.25) approaches 0.9: G(0.25; alpha) is increasing in alpha below ~9.6.
         var opt = optim.SGD(sg.parameters(), 5.0);
         var x = tensor(new[] { 0.25f }).requires_grad_();
