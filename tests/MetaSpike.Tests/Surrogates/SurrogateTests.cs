@@ -377,6 +377,18 @@ public class SurrogateTests
     }
 
     [Fact]
+    public void A_trainable_surrogate_inside_a_model_contributes_its_hyperparameters()
+    {
+        using var _ = NewDisposeScope();
+        var model = nn.Sequential(("linear", nn.Linear(3, 4)), ("spike", new S2NN(trainable: true)));
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        Assert.Equal(["linear.weight", "linear.bias", "spike.alpha", "spike.beta", "spike.epsilon"], names);
+        var state = model.state_dict();
+        Assert.Contains("spike.alpha", state.Keys);
+        Assert.Equal([2L, 4L], model.forward(ones(2, 3)).shape);
+    }
+
+    [Fact]
     public void Straight_through_needs_an_original_function()
     {
         Assert.Throws<NotSupportedException>(() => new ReluGrad(hyperGradient: HyperGradientMode.StraightThrough));
