@@ -27,6 +27,7 @@ internal static class DemoCommand
         var command = new Command("demo", "Run the surrogate-gradient demo: a table of measured properties, a PNG of every family, JSON results.") { out_ };
         command.SetAction(parse =>
         {
+            TorchRuntime.EnsureLoaded();
             var folder = parse.GetValue(out_)!;
             Directory.CreateDirectory(folder);
             var checks = new List<SurrogateCheck>();

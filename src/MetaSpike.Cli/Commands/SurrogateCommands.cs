@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MetaSpike.Cli.Plotting;
 using MetaSpike.IO;
+using MetaSpike.Runtime;
 using MetaSpike.Surrogates;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -26,6 +27,7 @@ internal static class SurrogateCommands
         var command = new Command("list", "List every surrogate family with its hyperparameters, defaults and G(0).") { json };
         command.SetAction(parse =>
         {
+            TorchRuntime.EnsureLoaded();
             var rows = SurrogateSummary.All();
             if (parse.GetValue(json))
             {
@@ -60,6 +62,7 @@ internal static class SurrogateCommands
             { name, alpha, sweep, set, out_, xmin, xmax, original };
         command.SetAction(parse =>
         {
+            TorchRuntime.EnsureLoaded();
             var entry = SurrogateCatalog.Find(parse.GetValue(name)!);
             var fixedValues = ParseSettings(parse.GetValue(set) ?? []);
             var (sweepName, sweepValues) = ParseSweep(parse.GetValue(sweep), parse.GetValue(alpha));
