@@ -58,6 +58,13 @@ public sealed record HyperparameterInfo(string Name, double Default, Hyperparame
             throw Invalid(family, value);
     }
 
+    /// <summary>Validates a number or every element of a tensor, whichever <paramref name="value"/> holds.</summary>
+    public void Validate(string family, HyperValue value)
+    {
+        if (value.Number is double number) Validate(family, number);
+        else Validate(family, value.Tensor!);
+    }
+
     /// <summary>Validates every element of a hyperparameter tensor (one host synchronisation).</summary>
     public void Validate(string family, Tensor value)
     {

@@ -95,15 +95,13 @@ public static class Surrogate
     {
         ArgumentNullException.ThrowIfNull(x);
         var family = Shared.GetOrAdd((typeof(T), variant), _ => create());
-        if (mode == HyperGradientMode.StraightThrough && !family.HasOriginalFunction)
-            throw new NotSupportedException($"{family.Family} is gradient-only (it has no original function), so it cannot use straight-through hyperparameter gradients.");
+        family.CheckSupports(mode);
         var theta = new Tensor[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             var info = family.HyperparameterInfos[i];
             var value = values[i] ?? info.Default;
-            if (value.Number is double number) info.Validate(family.Family, number);
-            else info.Validate(family.Family, value.Tensor!);
+            info.Validate(family.Family, value);
             theta[i] = value.ToTensor(x.device);
         }
         return SurrogateKernel.Spike(family, x, theta, mode);

@@ -57,10 +57,16 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
         get => _hyperGradient;
         set
         {
-            if (value == HyperGradientMode.StraightThrough && !HasOriginalFunction)
-                throw new NotSupportedException($"{Family} is gradient-only (it has no original function), so it cannot use straight-through hyperparameter gradients.");
+            CheckSupports(value);
             _hyperGradient = value;
         }
+    }
+
+    /// <summary>Throws if <paramref name="mode"/> needs an original function this family lacks.</summary>
+    internal void CheckSupports(HyperGradientMode mode)
+    {
+        if (mode == HyperGradientMode.StraightThrough && !HasOriginalFunction)
+            throw new NotSupportedException($"{Family} is gradient-only (it has no original function), so it cannot use straight-through hyperparameter gradients.");
     }
 
     /// <summary>The current value of a hyperparameter (the registered parameter or buffer, or the external tensor).</summary>
@@ -171,8 +177,7 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
     private void Store(int i, HyperValue value, bool trainable)
     {
         var info = _infos[i];
-        if (value.Number is double number) info.Validate(Family, number);
-        else info.Validate(Family, value.Tensor!);
+        info.Validate(Family, value);
         var tensor = value.ToTensor();
         var name = info.Name;
         _external[i] = null;

@@ -16,7 +16,7 @@ public sealed class LoadFailureTests : IDisposable
     [Fact]
     public void An_unloadable_libtorch_is_reported_with_the_reason_and_what_to_do()
     {
-        if (!OperatingSystem.IsLinux() || SystemLibStdCxxHas("GLIBCXX_3.4.32")) return;
+        if (!OperatingSystem.IsLinux() || SystemLibStdCxx.Has("GLIBCXX_3.4.32")) return;
         var cliOut = AppContext.BaseDirectory.Replace(
             Path.Combine("tests", "MetaSpike.Tests"), Path.Combine("src", "MetaSpike.Cli"), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(cliOut, "MetaSpike.Cli.dll")), $"CLI build not found in {cliOut}");
@@ -47,13 +47,6 @@ public sealed class LoadFailureTests : IDisposable
         Assert.Contains("MetaSpike could not load libtorch", output);
         Assert.Contains("GLIBCXX_3.4.32", output);
         Assert.Contains("What to do", output);
-    }
-
-    private static bool SystemLibStdCxxHas(string version)
-    {
-        var lib = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6" }
-            .FirstOrDefault(File.Exists);
-        return lib is not null && File.ReadAllText(lib, System.Text.Encoding.Latin1).Contains(version + "\0");
     }
 
     private static string NuGetPackages() =>

@@ -33,9 +33,7 @@ public class TorchRuntimeTests
     {
         if (!OperatingSystem.IsLinux()) return;
         var lib = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).First();
-        var systemLib = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6" }
-            .First(File.Exists);
-        bool systemHasIt = File.ReadAllText(systemLib, System.Text.Encoding.Latin1).Contains("GLIBCXX_3.4.32\0");
+        bool systemHasIt = SystemLibStdCxx.Has("GLIBCXX_3.4.32");
 
         var info = new ProcessStartInfo("readelf", ["-V", "-W", lib]) { RedirectStandardOutput = true };
         using var process = Process.Start(info)!;
