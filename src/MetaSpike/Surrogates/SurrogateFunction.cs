@@ -1,3 +1,4 @@
+using MetaSpike.Modules;
 using MetaSpike.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -18,11 +19,12 @@ namespace MetaSpike.Surrogates;
 /// <see cref="ArgumentException"/> naming the family and the parameter, at construction and, for
 /// hyperparameters that require grad (and may therefore drift during training), at every call.
 /// </remarks>
-public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
+public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>, IParameterOverridable
 {
     private readonly HyperparameterInfo[] _infos;
     private readonly Tensor?[] _external;
     private HyperGradientMode _hyperGradient;
+    private IReadOnlyDictionary<string, Tensor>? _overrides;
 
     /// <summary>Creates the surrogate and its hyperparameter tensors.</summary>
     /// <param name="infos">The family's hyperparameters, in constructor order.</param>
@@ -191,8 +193,11 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>
             ConditionallyRegisterBuffer(name, tensor);
     }
 
+    void IParameterOverridable.SetParameterOverrides(IReadOnlyDictionary<string, Tensor>? overrides) => _overrides = overrides;
+
     private Tensor Current(int i) =>
-        _external[i] ?? (Tensor?)get_parameter(_infos[i].Name) ?? get_buffer(_infos[i].Name)
+        (_overrides is not null && _overrides.TryGetValue(_infos[i].Name, out var given) ? given : null)
+        ?? _external[i] ?? (Tensor?)get_parameter(_infos[i].Name) ?? get_buffer(_infos[i].Name)
         ?? throw new InvalidOperationException($"{Family}: hyperparameter '{_infos[i].Name}' is missing.");
 
     private int IndexOf(string name)

@@ -1,0 +1,65 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Layers;
+
+/// <summary>2-D convolution over [N, C, H, W] (weight [out, in, k, k], bias [out]).</summary>
+public sealed class Conv2d : FeedForwardLayer
+{
+    private readonly long _stride;
+    private readonly long _padding;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernelSize">Square kernel size.</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="padding">Zero padding on each side.</param>
+    /// <param name="bias">Whether to add a bias.</param>
+    /// <param name="weightInit">Weight initialiser (default <see cref="Init.LeCunUniform"/> on fan-in = in * k * k).</param>
+    /// <param name="biasInit">Bias initialiser (default <see cref="Init.LeCunUniform"/>).</param>
+    public Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true,
+        Init? weightInit = null, Init? biasInit = null)
+        : base(nameof(Conv2d))
+    {
+        if (inChannels < 1 || outChannels < 1 || kernelSize < 1 || stride < 1 || padding < 0)
+            throw new ArgumentException(
+                $"Conv2d needs channels >= 1, kernel >= 1, stride >= 1 and padding >= 0, got in={inChannels}, out={outChannels}, kernel={kernelSize}, stride={stride}, padding={padding}.");
+        (InChannels, OutChannels, KernelSize, _stride, _padding, HasBias) = (inChannels, outChannels, kernelSize, stride, padding, bias);
+        long fanIn = inChannels * kernelSize * kernelSize, fanOut = outChannels * kernelSize * kernelSize;
+        using (no_grad())
+        {
+            register_parameter("weight", new Parameter((weightInit ?? Init.LeCunUniform).Create([outChannels, inChannels, kernelSize, kernelSize], fanIn, fanOut)));
+            if (bias) register_parameter("bias", new Parameter((biasInit ?? Init.LeCunUniform).Create([outChannels], fanIn, fanOut)));
+        }
+    }
+
+    /// <summary>Input channels.</summary>
+    public long InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public long OutChannels { get; }
+
+    /// <summary>Square kernel size.</summary>
+    public long KernelSize { get; }
+
+    /// <summary>Whether the layer adds a bias.</summary>
+    public bool HasBias { get; }
+
+    /// <summary>The output height or width for an input of size <paramref name="size"/>.</summary>
+    public long OutputSize(long size) => (size + 2 * _padding - KernelSize) / _stride + 1;
+
+    /// <inheritdoc />
+    protected override Tensor Apply(Tensor input)
+    {
+        if (input.dim() != 4 || input.shape[1] != InChannels || OutputSize(input.shape[2]) < 1 || OutputSize(input.shape[3]) < 1)
+            throw new ArgumentException(
+                $"Conv2d({InChannels}, {OutChannels}, kernel {KernelSize}) expects input [N, {InChannels}, H, W] with H, W >= {KernelSize - 2 * _padding}, got {ShapeOf(input)}.",
+                nameof(input));
+        return nn.functional.conv2d(input, Param("weight"), HasBias ? Param("bias") : null,
+            strides: [_stride, _stride], padding: [_padding, _padding]);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Conv2d({InChannels}, {OutChannels}, kernel={KernelSize}, stride={_stride}, padding={_padding}, bias={HasBias})";
+}

@@ -1,0 +1,29 @@
+using static TorchSharp.torch;
+
+namespace MetaSpike.Modules;
+
+/// <summary>Input checks that cost a host synchronisation; on by default, switchable off for speed once a pipeline is trusted.</summary>
+public static class Checks
+{
+    /// <summary>Whether neurons and the simulator reject inputs containing NaN or infinity (one check per sequence or step). Default true.</summary>
+    public static bool NonFiniteInputs { get; set; } = true;
+
+    /// <summary>Throws if <see cref="NonFiniteInputs"/> is on and <paramref name="input"/> holds a NaN or an infinity.</summary>
+    public static void RequireFinite(Tensor input, string who)
+    {
+        if (!NonFiniteInputs || !input.is_floating_point()) return;
+        using var scope = NewDisposeScope();
+        bool ok;
+        using (no_grad()) ok = isfinite(input).all().item<bool>();
+        if (!ok)
+        {
+            long nan, inf;
+            using (no_grad())
+            {
+                nan = isnan(input).sum().item<long>();
+                inf = isinf(input).sum().item<long>();
+            }
+            throw new ArgumentException($"{who}: the input holds {nan} NaN and {inf} infinite values.", nameof(input));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using MetaSpike.Surrogates;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Neurons;
+
+/// <summary>
+/// The neuron of Stewart and Neftci (2022) (DECOLLE's LIF with traces), per step, from the previous state:
+/// <code>
+/// Q ← β Q + I                    synaptic trace (jump 1 per unit input; β = 0.95)
+/// P ← α P + Q[t-1]               membrane trace (α = 0.9)
+/// R ← γ R - w_r s[t-1]           reset (refractory) trace (γ = 0.65, w_r = 1)
+/// U = P + R + b                  membrane potential, b a trainable bias current per neuron ("bias")
+/// s = spike(U - θ)               fast sigmoid 1/(10|x|+1)^2 by default, θ = 0
+/// </code>
+/// In the paper the traces filter the presynaptic spikes before the weights; since the filters are linear and the
+/// weights are linear, filtering the weighted input (put a Linear or Conv2d without bias before this neuron) gives
+/// the same potential. Decays are per step (dt-independent), as in the paper. State "U" holds the potential,
+/// which the paper's loss reads at the output layer.
+/// </summary>
+public sealed class StewartNeftciNeuron : NeuronLayer
+{
+    private const int Q = 0, P = 1, R = 2, U = 3, S = 4;
+
+    /// <summary>Creates the population.</summary>
+    /// <param name="shape">Feature shape.</param>
+    /// <param name="synapticDecay">β, the synaptic trace's per-step decay (default 0.95).</param>
+    /// <param name="membraneDecay">α, the membrane trace's per-step decay (default 0.9).</param>
+    /// <param name="resetDecay">γ, the reset trace's per-step decay (default 0.65).</param>
+    /// <param name="resetWeight">w_r, the reset trace's jump per spike (default 1).</param>
+    /// <param name="threshold">θ (default 0).</param>
+    /// <param name="surrogate">Spike function (default fast sigmoid with slope 10).</param>
+    /// <param name="detachReset">Cut the gradient through the reset trace's spike input (default true).</param>
+    public StewartNeftciNeuron(FeatureShape shape, double synapticDecay = 0.95, double membraneDecay = 0.9, double resetDecay = 0.65,
+        double resetWeight = 1.0, double threshold = 0.0, SurrogateFunction? surrogate = null, bool detachReset = true)
+        : base(nameof(StewartNeftciNeuron), shape, "Q", "P", "R", "U", "spike")
+    {
+        (SynapticDecay, MembraneDecay, ResetDecay) =
+            (Fraction(synapticDecay, nameof(synapticDecay)), Fraction(membraneDecay, nameof(membraneDecay)), Fraction(resetDecay, nameof(resetDecay)));
+        if (!double.IsFinite(resetWeight) || resetWeight < 0) throw new ArgumentException($"StewartNeftciNeuron: resetWeight must be finite and >= 0, got {resetWeight}.", nameof(resetWeight));
+        if (!double.IsFinite(threshold)) throw new ArgumentException($"StewartNeftciNeuron: threshold must be finite, got {threshold}.", nameof(threshold));
+        (ResetWeight, Theta, DetachReset) = (resetWeight, threshold, detachReset);
+        Surrogate = surrogate ?? new FastSigmoid(slope: 10.0);
+        register_module("surrogate", Surrogate);
+        register_parameter("bias", new Parameter(zeros(Shape.ToArray())));
+    }
+
+    /// <summary>β, the synaptic trace's per-step decay.</summary>
+    public double SynapticDecay { get; }
+
+    /// <summary>α, the membrane trace's per-step decay.</summary>
+    public double MembraneDecay { get; }
+
+    /// <summary>γ, the reset trace's per-step decay.</summary>
+    public double ResetDecay { get; }
+
+    /// <summary>w_r, the reset trace's jump per spike.</summary>
+    public double ResetWeight { get; }
+
+    /// <summary>The threshold θ.</summary>
+    public double Theta { get; }
+
+    /// <summary>Whether the spike entering the reset trace is detached.</summary>
+    public bool DetachReset { get; }
+
+    /// <summary>The spike function.</summary>
+    public SurrogateFunction Surrogate { get; }
+
+    /// <inheritdoc />
+    protected override Tensor[] Coefficients() => [];
+
+    /// <inheritdoc />
+    protected override Tensor InitialState(int slot, Tensor like) => zeros_like(like);
+
+    /// <inheritdoc />
+    protected override Tensor Advance(Tensor input, Tensor[] coefficients)
+    {
+        var (q, p, r, s) = (Get(Q, input), Get(P, input), Get(R, input), Get(S, input));
+        var newP = MembraneDecay * p + q;
+        var newQ = SynapticDecay * q + input;
+        var newR = ResetDecay * r - ResetWeight * (DetachReset ? s.detach() : s);
+        var u = newP + newR + Param("bias");
+        var spike = Surrogate.forward(Theta == 0 ? u : u - Theta);
+        Set(Q, newQ);
+        Set(P, newP);
+        Set(R, newR);
+        Set(U, u);
+        Set(S, spike);
+        return spike;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"StewartNeftciNeuron([{string.Join(", ", Shape)}], syn={SynapticDecay}, mem={MembraneDecay}, reset={ResetDecay}, w_r={ResetWeight}, theta={Theta}, {Surrogate})";
+
+    private static double Fraction(double value, string what) =>
+        value >= 0 && value < 1 ? value : throw new ArgumentException($"StewartNeftciNeuron: {what} must be in [0, 1), got {value}.", what);
+}
