@@ -1,5 +1,6 @@
 using MetaSpike.Surrogates;
 using MetaSpike.Units;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -105,10 +106,10 @@ public class Lif : NeuronLayer
     public bool TrainThreshold { get; }
 
     /// <summary>The membrane time constant in ms (the trainable value's current value when <see cref="TrainTau"/>).</summary>
-    public double Tau => TrainTau ? Param("tau").item<float>() : _tau;
+    public double Tau => TrainTau ? Param("tau").ToDouble() : _tau;
 
     /// <summary>The firing threshold in mV (the current value when <see cref="TrainThreshold"/>).</summary>
-    public double VThreshold => TrainThreshold ? Param("threshold").item<float>() : _vThreshold;
+    public double VThreshold => TrainThreshold ? Param("threshold").ToDouble() : _vThreshold;
 
     /// <summary>The refractory period in whole steps of the current dt.</summary>
     public int RefractorySteps => (int)Math.Round(_refractoryMs / Dt.Milliseconds);
@@ -120,8 +121,9 @@ public class Lif : NeuronLayer
         if (TrainTau)
         {
             var tau = Param("tau");
-            if (!(tau.detach().item<float>() > 0))
-                throw new InvalidOperationException($"{GetType().Name}: the trainable tau became {tau.detach().item<float>()} ms (it must stay > 0); lower the learning rate or clamp it.");
+            var value = tau.ToDouble();
+            if (!(value > 0))
+                throw new InvalidOperationException($"{GetType().Name}: the trainable tau became {value} ms (it must stay > 0); lower the learning rate or clamp it.");
             beta = exp(-Dt.Milliseconds / tau);
         }
         else beta = tensor(Decay(_tau), float64);
