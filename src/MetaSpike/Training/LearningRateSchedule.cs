@@ -35,14 +35,22 @@ public abstract class LearningRateSchedule
     public static LearningRateSchedule Parse(string spec, double baseLr, int epochs)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var parts = spec.Split('+', StringSplitOptions.TrimEntries);
-        if (parts.Length > 2) throw Malformed(spec, "at most one '+warmup:EPOCHS' suffix is allowed");
-        var schedule = ParseBase(spec, parts[0], baseLr, epochs);
-        if (parts.Length == 1) return schedule;
-        var warmup = parts[1].Split(':', StringSplitOptions.TrimEntries);
-        if (warmup.Length != 2 || !warmup[0].Equals("warmup", StringComparison.OrdinalIgnoreCase))
-            throw Malformed(spec, $"'{parts[1]}' is not 'warmup:EPOCHS'");
-        return new WarmupSchedule(schedule, ParseInt(spec, warmup[1], "warm-up epochs"));
+        try
+        {
+            var parts = spec.Split('+', StringSplitOptions.TrimEntries);
+            if (parts.Length > 2) throw Malformed(spec, "at most one '+warmup:EPOCHS' suffix is allowed");
+            var schedule = ParseBase(spec, parts[0], baseLr, epochs);
+            if (parts.Length == 1) return schedule;
+            var warmup = parts[1].Split(':', StringSplitOptions.TrimEntries);
+            if (warmup.Length != 2 || !warmup[0].Equals("warmup", StringComparison.OrdinalIgnoreCase))
+                throw Malformed(spec, $"'{parts[1]}' is not 'warmup:EPOCHS'");
+            return new WarmupSchedule(schedule, ParseInt(spec, warmup[1], "warm-up epochs"));
+        }
+        catch (ArgumentException e) when (!e.Message.Contains(Syntax, StringComparison.Ordinal))
+        {
+            // A constructor's range check: keep its reason but not its "(Parameter ...)" and "Actual value" lines.
+            throw Malformed(spec, e.Message.Split('\n')[0].Split(" (Parameter")[0].TrimEnd('.'));
+        }
     }
 
     private static LearningRateSchedule ParseBase(string spec, string text, double baseLr, int epochs)
@@ -50,24 +58,16 @@ public abstract class LearningRateSchedule
         var fields = text.Split(':', StringSplitOptions.TrimEntries);
         var name = fields[0].ToLowerInvariant();
         int arguments = fields.Length - 1;
-        try
+        return (name, arguments) switch
         {
-            return (name, arguments) switch
-            {
-                ("constant", 0) => new ConstantSchedule(baseLr),
-                ("cosine", 0) => new CosineSchedule(baseLr, epochs),
-                ("cosine", 1) => new CosineSchedule(baseLr, epochs, ParseDouble(spec, fields[1], "minimum learning rate")),
-                ("step", 1) => new StepSchedule(baseLr, ParseInt(spec, fields[1], "step size")),
-                ("step", 2) => new StepSchedule(baseLr, ParseInt(spec, fields[1], "step size"), ParseDouble(spec, fields[2], "gamma")),
-                ("constant" or "cosine" or "step", _) => throw Malformed(spec, $"'{name}' does not take {arguments} argument(s)"),
-                _ => throw Malformed(spec, $"unknown schedule '{fields[0]}'"),
-            };
-        }
-        catch (ArgumentException e) when (!e.Message.Contains(Syntax, StringComparison.Ordinal))
-        {
-            // Keep the constructor's reason but not its "(Parameter ...)" and "Actual value" lines.
-            throw Malformed(spec, e.Message.Split('\n')[0].Split(" (Parameter")[0].TrimEnd('.'));
-        }
+            ("constant", 0) => new ConstantSchedule(baseLr),
+            ("cosine", 0) => new CosineSchedule(baseLr, epochs),
+            ("cosine", 1) => new CosineSchedule(baseLr, epochs, ParseDouble(spec, fields[1], "minimum learning rate")),
+            ("step", 1) => new StepSchedule(baseLr, ParseInt(spec, fields[1], "step size")),
+            ("step", 2) => new StepSchedule(baseLr, ParseInt(spec, fields[1], "step size"), ParseDouble(spec, fields[2], "gamma")),
+            ("constant" or "cosine" or "step", _) => throw Malformed(spec, $"'{name}' does not take {arguments} argument(s)"),
+            _ => throw Malformed(spec, $"unknown schedule '{fields[0]}'"),
+        };
     }
 
     private static int ParseInt(string spec, string text, string what) =>

@@ -108,6 +108,7 @@ public class ScheduleTests
     [InlineData("cosine:-1", "minimum learning rate must be in [0, baseLr")]
     [InlineData("cosine+warmup", "is not 'warmup:EPOCHS'")]
     [InlineData("cosine+warmup:2+warmup:3", "at most one")]
+    [InlineData("cosine+warmup:-1", "warmupEpochs")]
     public void Parse_rejects_malformed_text_with_the_reason_and_the_syntax(string spec, string reason)
     {
         var e = Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(spec, 0.01, 50));
@@ -115,6 +116,14 @@ public class ScheduleTests
         Assert.Contains(reason, e.Message);
         Assert.Contains(LearningRateSchedule.Syntax, e.Message);
         Assert.DoesNotContain("Actual value", e.Message);
+    }
+
+    [Fact]
+    public void Parse_rejects_an_invalid_base_learning_rate()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse("constant", 0, 50));
+        Assert.Contains("learningRate must be finite and > 0", e.Message);
+        Assert.Equal("spec", e.ParamName);
     }
 
     [Fact]
