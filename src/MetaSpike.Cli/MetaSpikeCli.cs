@@ -20,6 +20,7 @@ public static class MetaSpikeCli
         var root = new RootCommand("MetaSpike: spiking neural networks with surrogate gradients and meta-learning.");
         root.Subcommands.Add(SurrogateCommands.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
+        root.Subcommands.Add(TutorialCommands.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace MetaSpike.Tests.Modelling;
 
+[Collection(GlobalRandomCollection.Name)]
 public class FunctionalCallTests
 {
     private static Sequential Net()

@@ -12,6 +12,7 @@ namespace MetaSpike.Tests.Modelling;
 /// The brainstate tutorial's network (Linear → Expon → recurrent LIF → Linear → Expon), its outputs and gradients
 /// against a reference written here from the equations with plain tensor operations, step by step.
 /// </summary>
+[Collection(GlobalRandomCollection.Name)]
 public class ReferenceNetworkTests
 {
     [Theory]

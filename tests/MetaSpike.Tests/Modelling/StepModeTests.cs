@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace MetaSpike.Tests.Modelling;
 
+[Collection(GlobalRandomCollection.Name)]
 public class StepModeTests
 {
     public static TheoryData<string> Networks() => new(NetworkFactory.Names);
