@@ -120,13 +120,16 @@ public sealed class TrainSnnTutorial
     /// <summary>The trainer (subscribe to its events for progress).</summary>
     public Trainer Trainer { get; }
 
-    /// <summary>Accuracy of the current network on the data set: argmax over classes of the maximum over time.</summary>
-    public double Accuracy()
+    /// <summary>
+    /// Accuracy of the current network on the data set: argmax over classes of the maximum over time (the tutorial's
+    /// measure), or with <paramref name="meanOverTime"/> of the time average (what the loss trains).
+    /// </summary>
+    public double Accuracy(bool meanOverTime = false)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var output = Simulator.Run(Network, Inputs, new SimulationOptions { Mode = Options.Mode });
-        return Metrics.Accuracy(output.amax([0]), Labels);
+        return Metrics.Accuracy(meanOverTime ? output.mean([0]) : output.amax([0]), Labels);
     }
 
     /// <summary>Trains (or resumes) for the configured epochs.</summary>

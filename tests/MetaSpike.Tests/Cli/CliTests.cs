@@ -10,7 +10,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static (int Code, string Output) Run(params string[] args)
+    internal static (int Code, string Output) Run(params string[] args)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -25,7 +25,7 @@ public sealed class CliTests : IDisposable
         return (code, writer.ToString());
     }
 
-    private static void AssertPng(string path)
+    internal static void AssertPng(string path)
     {
         var bytes = File.ReadAllBytes(path);
         Assert.True(bytes.Length > 10_000, $"{path} is only {bytes.Length} bytes");
