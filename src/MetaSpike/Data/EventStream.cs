@@ -81,7 +81,7 @@ public interface IEventDataset
 }
 
 /// <summary>A truncated or corrupt event file: names the file and the byte offset or record where it broke.</summary>
-public sealed class EventFormatException : InvalidDataException
+public sealed class EventFormatException : IOException
 {
     /// <summary>Creates the exception; the message is "FILE: at byte OFFSET: PROBLEM" (or "record N").</summary>
     public EventFormatException(string path, string problem, long? byteOffset = null, long? record = null, Exception? inner = null)
