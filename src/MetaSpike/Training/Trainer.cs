@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetaSpike.IO;
+using MetaSpike.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -221,15 +222,7 @@ public sealed class Trainer
             AtomicFile.WriteAllText(jsonl, string.Concat(_history.Select(m => JsonSerializer.Serialize(m, SnakeCase) + "\n")));
     }
 
-    /// <summary>A seed from (seed, epoch, batch, purpose) that differs for each combination (SplitMix64 finaliser).</summary>
-    private static long Mix(long seed, int epoch, int batch, int purpose)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL
-            + (ulong)(uint)(batch + 1) * 0x94D049BB133111EBUL + (ulong)purpose * 0xD6E8FEB86659FD93UL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return (long)((z ^ (z >> 31)) >> 1);
-    }
+    private static long Mix(long seed, int epoch, int batch, int purpose) => Seeds.Mix(seed, epoch, batch, purpose);
 
     private sealed class Accumulator
     {
