@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Modules;
 using static TorchSharp.torch;
 
@@ -46,7 +47,7 @@ public sealed class Dropout : SpikingModule
             return _mask;
         if (_mask is not null && !_mask.IsInvalid)
             throw new InvalidOperationException(
-                $"Dropout: input shape changed from [{string.Join(", ", _mask.shape)}] to [{string.Join(", ", step.shape)}] without ResetState.");
+                $"Dropout: input shape changed from {_mask.ShapeText()} to {step.ShapeText()} without ResetState.");
         _mask = (empty_like(step).bernoulli_(1 - P) / (1 - P)).DetachFromDisposeScope();
         return _mask;
     }

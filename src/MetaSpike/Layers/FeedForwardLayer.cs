@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Modules;
 using static TorchSharp.torch;
 
@@ -30,5 +31,5 @@ public abstract class FeedForwardLayer : SpikingModule
     }
 
     /// <summary>Formats a shape for error messages.</summary>
-    protected static string ShapeOf(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+    protected static string ShapeOf(Tensor t) => t.ShapeText();
 }

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,23 +24,23 @@ public static class Loss
     public static Tensor CrossEntropy(Tensor logits, Tensor labels, Reduction reduction = Reduction.Mean)
     {
         const string fn = "Loss.CrossEntropy";
-        Checks.Floating(fn, logits, nameof(logits));
-        Checks.Integer(fn, labels, nameof(labels));
+        LossChecks.Floating(fn, logits, nameof(logits));
+        LossChecks.Integer(fn, labels, nameof(labels));
         if (logits.dim() != 2)
-            throw new ArgumentException($"{fn}: logits must be [B, C], got shape {Checks.Shape(logits)}.", nameof(logits));
+            throw new ArgumentException($"{fn}: logits must be [B, C], got shape {LossChecks.Shape(logits)}.", nameof(logits));
         if (labels.dim() != 1 || labels.shape[0] != logits.shape[0])
             throw new ArgumentException(
-                $"{fn}: labels must be [B] with B = {logits.shape[0]} (logits {Checks.Shape(logits)}), got shape {Checks.Shape(labels)}.",
+                $"{fn}: labels must be [B] with B = {logits.shape[0]} (logits {LossChecks.Shape(logits)}), got shape {LossChecks.Shape(labels)}.",
                 nameof(labels));
-        Checks.NotEmpty(fn, logits, nameof(logits));
-        Checks.SameDevice(fn, logits, nameof(logits), labels, nameof(labels));
-        Checks.LabelsInRange(fn, labels, logits.shape[1], nameof(labels));
+        LossChecks.NotEmpty(fn, logits, nameof(logits));
+        LossChecks.SameDevice(fn, logits, nameof(logits), labels, nameof(labels));
+        LossChecks.LabelsInRange(fn, labels, logits.shape[1], nameof(labels));
         if (logits.isnan().logical_or(logits.isposinf()).any().item<bool>())
             throw new ArgumentException($"{fn}: logits contain NaN or +infinity.", nameof(logits));
 
         var index = labels.to_type(ScalarType.Int64).unsqueeze(1);
         var perSample = -logits.log_softmax(1).gather(1, index).squeeze(1);
-        return Checks.Reduce(perSample, reduction);
+        return LossChecks.Reduce(perSample, reduction);
     }
 
     /// <summary>Mean squared error: (prediction - target)^2, reduced as asked.</summary>
@@ -50,11 +51,11 @@ public static class Loss
     public static Tensor Mse(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
     {
         const string fn = "Loss.Mse";
-        Checks.Floating(fn, prediction, nameof(prediction));
-        Checks.Floating(fn, target, nameof(target));
-        Checks.SameShape(fn, prediction, nameof(prediction), target, nameof(target));
-        Checks.NotEmpty(fn, prediction, nameof(prediction));
-        Checks.SameDevice(fn, prediction, nameof(prediction), target, nameof(target));
-        return Checks.Reduce((prediction - Checks.CastLike(target, prediction)).square(), reduction);
+        LossChecks.Floating(fn, prediction, nameof(prediction));
+        LossChecks.Floating(fn, target, nameof(target));
+        LossChecks.SameShape(fn, prediction, nameof(prediction), target, nameof(target));
+        LossChecks.NotEmpty(fn, prediction, nameof(prediction));
+        LossChecks.SameDevice(fn, prediction, nameof(prediction), target, nameof(target));
+        return LossChecks.Reduce((prediction - TensorText.CastLike(target, prediction)).square(), reduction);
     }
 }

@@ -19,9 +19,9 @@ public static class Metrics
     public static double Accuracy(Tensor logitsOrPredictions, Tensor labels)
     {
         const string fn = "Metrics.Accuracy";
-        Checks.NotNull(fn, logitsOrPredictions, nameof(logitsOrPredictions));
+        LossChecks.NotNull(fn, logitsOrPredictions, nameof(logitsOrPredictions));
         CheckLabels(fn, labels);
-        Checks.SameDevice(fn, logitsOrPredictions, nameof(logitsOrPredictions), labels, nameof(labels));
+        LossChecks.SameDevice(fn, logitsOrPredictions, nameof(logitsOrPredictions), labels, nameof(labels));
         long batch = labels.shape[0];
         bool scores = logitsOrPredictions.is_floating_point();
         bool shapeOk = scores
@@ -29,21 +29,21 @@ public static class Metrics
             : logitsOrPredictions.dim() == 1 && logitsOrPredictions.shape[0] == batch;
         if (!shapeOk)
             throw new ArgumentException(
-                $"{fn}: expected floating-point logits [B, C] or integer predictions [B] with B = {batch} (labels {Checks.Shape(labels)}), " +
-                $"got {logitsOrPredictions.dtype} of shape {Checks.Shape(logitsOrPredictions)}.",
+                $"{fn}: expected floating-point logits [B, C] or integer predictions [B] with B = {batch} (labels {LossChecks.Shape(labels)}), " +
+                $"got {logitsOrPredictions.dtype} of shape {LossChecks.Shape(logitsOrPredictions)}.",
                 nameof(logitsOrPredictions));
 
         Tensor predictions;
         if (scores)
         {
-            Checks.NoNaN(fn, logitsOrPredictions, nameof(logitsOrPredictions));
-            Checks.LabelsInRange(fn, labels, logitsOrPredictions.shape[1], nameof(labels));
+            LossChecks.NoNaN(fn, logitsOrPredictions, nameof(logitsOrPredictions));
+            LossChecks.LabelsInRange(fn, labels, logitsOrPredictions.shape[1], nameof(labels));
             predictions = logitsOrPredictions.detach().argmax(1);
         }
         else
         {
-            Checks.Integer(fn, logitsOrPredictions, nameof(logitsOrPredictions));
-            Checks.LabelsInRange(fn, labels, long.MaxValue, nameof(labels));
+            LossChecks.Integer(fn, logitsOrPredictions, nameof(logitsOrPredictions));
+            LossChecks.LabelsInRange(fn, labels, long.MaxValue, nameof(labels));
             predictions = logitsOrPredictions;
         }
         using var correct = predictions.eq(labels).sum();
@@ -62,8 +62,8 @@ public static class Metrics
         if (classes < 1)
             throw new ArgumentException($"{fn}: classes must be >= 1, got {classes}.", nameof(classes));
         CheckLabels(fn, labels);
-        Checks.Integer(fn, predictions, nameof(predictions));
-        Checks.SameShape(fn, labels, nameof(labels), predictions, nameof(predictions));
+        LossChecks.Integer(fn, predictions, nameof(predictions));
+        LossChecks.SameShape(fn, labels, nameof(labels), predictions, nameof(predictions));
 
         var truth = ToArray(labels);
         var predicted = ToArray(predictions);
@@ -81,10 +81,10 @@ public static class Metrics
 
     private static void CheckLabels(string fn, Tensor labels)
     {
-        Checks.Integer(fn, labels, nameof(labels));
+        LossChecks.Integer(fn, labels, nameof(labels));
         if (labels.dim() != 1)
-            throw new ArgumentException($"{fn}: labels must be [B], got shape {Checks.Shape(labels)}.", nameof(labels));
-        Checks.NotEmpty(fn, labels, nameof(labels));
+            throw new ArgumentException($"{fn}: labels must be [B], got shape {LossChecks.Shape(labels)}.", nameof(labels));
+        LossChecks.NotEmpty(fn, labels, nameof(labels));
     }
 
     private static long[] ToArray(Tensor t)

@@ -16,7 +16,7 @@ public static class SpikeRegularizers
     public static Tensor SpikeCount(Tensor spikes)
     {
         CheckSpikes("SpikeRegularizers.SpikeCount", spikes);
-        return Checks.SumOverTime(spikes).mean();
+        return LossChecks.SumOverTime(spikes).mean();
     }
 
     /// <summary>The mean firing rate in Hz: <see cref="SpikeCount"/> / (T * dt / 1000), with dt in milliseconds.</summary>
@@ -27,8 +27,8 @@ public static class SpikeRegularizers
     {
         const string fn = "SpikeRegularizers.FiringRate";
         CheckSpikes(fn, spikes);
-        Checks.Positive(fn, dt, nameof(dt));
-        return Checks.SumOverTime(spikes).mean() / Seconds(spikes, dt);
+        LossChecks.Positive(fn, dt, nameof(dt));
+        return LossChecks.SumOverTime(spikes).mean() / Seconds(spikes, dt);
     }
 
     /// <summary>
@@ -46,13 +46,13 @@ public static class SpikeRegularizers
     {
         const string fn = "SpikeRegularizers.RateRegularizer";
         CheckSpikes(fn, spikes);
-        Checks.Positive(fn, dt, nameof(dt));
+        LossChecks.Positive(fn, dt, nameof(dt));
         if (!double.IsFinite(lower) || lower < 0)
             throw new ArgumentException($"{fn}: lower must be finite and >= 0 Hz, got {lower}.", nameof(lower));
         if (double.IsNaN(upper) || upper < lower)
             throw new ArgumentException($"{fn}: upper must be >= lower ({lower} Hz), got {upper}.", nameof(upper));
 
-        var rate = Checks.SumOverTime(spikes).mean([0]) / Seconds(spikes, dt);
+        var rate = LossChecks.SumOverTime(spikes).mean([0]) / Seconds(spikes, dt);
         return ((lower - rate).relu().square() + (rate - upper).relu().square()).mean();
     }
 
@@ -66,16 +66,16 @@ public static class SpikeRegularizers
     public static Tensor L2SpikeCount(Tensor spikes)
     {
         CheckSpikes("SpikeRegularizers.L2SpikeCount", spikes);
-        return Checks.SumOverTime(spikes).square().mean();
+        return LossChecks.SumOverTime(spikes).square().mean();
     }
 
     private static double Seconds(Tensor spikes, double dtMs) => spikes.shape[0] * dtMs / 1000.0;
 
     private static void CheckSpikes(string fn, Tensor spikes)
     {
-        Checks.Floating(fn, spikes, nameof(spikes));
+        LossChecks.Floating(fn, spikes, nameof(spikes));
         if (spikes.dim() < 2)
-            throw new ArgumentException($"{fn}: spikes must be [T, B, ...], got shape {Checks.Shape(spikes)}.", nameof(spikes));
-        Checks.NotEmpty(fn, spikes, nameof(spikes));
+            throw new ArgumentException($"{fn}: spikes must be [T, B, ...], got shape {LossChecks.Shape(spikes)}.", nameof(spikes));
+        LossChecks.NotEmpty(fn, spikes, nameof(spikes));
     }
 }

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public static class VanRossum
         const string fn = "VanRossum.Filter";
         CheckTrain(fn, x, nameof(x));
         ArgumentNullException.ThrowIfNull(kernel);
-        Checks.Positive(fn, dt, nameof(dt));
+        LossChecks.Positive(fn, dt, nameof(dt));
         return FilterUnchecked(x, kernel, dt);
     }
 
@@ -46,22 +47,22 @@ public static class VanRossum
     {
         const string fn = "VanRossum.Distance";
         CheckTrain(fn, spikes, nameof(spikes));
-        Checks.Floating(fn, target, nameof(target));
-        Checks.SameShape(fn, spikes, nameof(spikes), target, nameof(target));
-        Checks.SameDevice(fn, spikes, nameof(spikes), target, nameof(target));
+        LossChecks.Floating(fn, target, nameof(target));
+        LossChecks.SameShape(fn, spikes, nameof(spikes), target, nameof(target));
+        LossChecks.SameDevice(fn, spikes, nameof(spikes), target, nameof(target));
         ArgumentNullException.ThrowIfNull(kernel);
-        Checks.Positive(fn, dt, nameof(dt));
-        Checks.NotEmpty(fn, spikes, nameof(spikes));
+        LossChecks.Positive(fn, dt, nameof(dt));
+        LossChecks.NotEmpty(fn, spikes, nameof(spikes));
 
-        var filtered = FilterUnchecked(spikes - Checks.CastLike(target, spikes), kernel, dt);
-        return Checks.Reduce(Checks.SumOverTime(filtered.square()) * (0.5 * dt), reduction);
+        var filtered = FilterUnchecked(spikes - TensorText.CastLike(target, spikes), kernel, dt);
+        return LossChecks.Reduce(LossChecks.SumOverTime(filtered.square()) * (0.5 * dt), reduction);
     }
 
     private static void CheckTrain(string fn, Tensor x, string name)
     {
-        Checks.Floating(fn, x, name);
+        LossChecks.Floating(fn, x, name);
         if (x.dim() < 1 || x.shape[0] < 1)
-            throw new ArgumentException($"{fn}: {name} must be time-first [T, ...] with T >= 1, got shape {Checks.Shape(x)}.", name);
+            throw new ArgumentException($"{fn}: {name} must be time-first [T, ...] with T >= 1, got shape {LossChecks.Shape(x)}.", name);
     }
 
     private static Tensor FilterUnchecked(Tensor x, VanRossumKernel kernel, double dt)

@@ -25,7 +25,7 @@ public sealed record VanRossumKernel
     /// <exception cref="ArgumentException"><paramref name="tau"/> is not finite and positive.</exception>
     public static VanRossumKernel Exponential(double tau)
     {
-        Checks.Positive("VanRossumKernel.Exponential", tau, nameof(tau));
+        LossChecks.Positive("VanRossumKernel.Exponential", tau, nameof(tau));
         return new VanRossumKernel(tau, null);
     }
 
@@ -40,8 +40,8 @@ public sealed record VanRossumKernel
     public static VanRossumKernel DifferenceOfExponentials(double tauMem, double tauSyn)
     {
         const string fn = "VanRossumKernel.DifferenceOfExponentials";
-        Checks.Positive(fn, tauMem, nameof(tauMem));
-        Checks.Positive(fn, tauSyn, nameof(tauSyn));
+        LossChecks.Positive(fn, tauMem, nameof(tauMem));
+        LossChecks.Positive(fn, tauSyn, nameof(tauSyn));
         if (tauMem == tauSyn)
             throw new ArgumentException($"{fn}: tauMem and tauSyn must differ (both are {tauMem}), or the kernel is 0.", nameof(tauSyn));
         return new VanRossumKernel(tauMem, tauSyn);

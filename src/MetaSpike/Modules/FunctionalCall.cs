@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,7 +39,7 @@ public static class FunctionalCall
             var given = parameters[i];
             if (!given.shape.SequenceEqual(own.shape) || given.dtype != own.dtype)
                 throw new ArgumentException(
-                    $"parameter {i} '{name}' is {own.dtype} [{string.Join(", ", own.shape)}]; the tensor given for it is {given.dtype} [{string.Join(", ", given.shape)}].",
+                    $"parameter {i} '{name}' is {own.dtype} {own.ShapeText()}; the tensor given for it is {given.dtype} {given.ShapeText()}.",
                     nameof(parameters));
             int dot = name.LastIndexOf('.');
             var path = dot < 0 ? string.Empty : name[..dot];

@@ -82,7 +82,7 @@ public abstract class SpikingModule : nn.Module<Tensor, Tensor>, IParameterOverr
     {
         if (input.dim() < 2 || input.shape[0] < 1)
             throw new ArgumentException(
-                $"{GetType().Name}: a sequence must be shaped [T, batch, ...] with T >= 1, got [{string.Join(", ", input.shape)}]. " +
+                $"{GetType().Name}: a sequence must be shaped [T, batch, ...] with T >= 1, got {input.ShapeText()}. " +
                 "For one time step use Step or StepMode.Single.", nameof(input));
     }
 

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Units;
 using static TorchSharp.torch;
 
@@ -37,5 +38,5 @@ public sealed class Expon : NeuronLayer
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"Expon([{string.Join(", ", Shape)}], tau={_tau:G4} ms)";
+    public override string ToString() => $"Expon({TensorText.Shape(Shape)}, tau={_tau:G4} ms)";
 }

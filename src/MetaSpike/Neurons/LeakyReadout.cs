@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Units;
 using static TorchSharp.torch;
 
@@ -51,5 +52,5 @@ public sealed class LeakyReadout : NeuronLayer
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"LeakyReadout([{string.Join(", ", Shape)}], tau={_tau:G4} ms, input={Input})";
+    public override string ToString() => $"LeakyReadout({TensorText.Shape(Shape)}, tau={_tau:G4} ms, input={Input})";
 }

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Surrogates;
 using MetaSpike.Units;
 using TorchSharp;
@@ -175,5 +176,5 @@ public class Lif : NeuronLayer
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{GetType().Name}([{string.Join(", ", Shape)}], tau={Tau:G4} ms, V_rest={VRest:G4}, V_reset={VReset:G4}, V_th={VThreshold:G4}, reset={Reset}, input={Input}, {Surrogate})";
+        $"{GetType().Name}({TensorText.Shape(Shape)}, tau={Tau:G4} ms, V_rest={VRest:G4}, V_reset={VReset:G4}, V_th={VThreshold:G4}, reset={Reset}, input={Input}, {Surrogate})";
 }

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Modules;
 using static TorchSharp.torch;
 
@@ -115,8 +116,8 @@ public abstract class NeuronLayer : SpikingModule
     {
         if (input.dim() != Shape.Count + 1 || !input.shape.Skip(1).SequenceEqual(Shape))
             throw new ArgumentException(
-                $"{GetType().Name}([{string.Join(", ", Shape)}]) expects one step shaped [batch, {string.Join(", ", Shape)}] " +
-                $"(or [T, batch, {string.Join(", ", Shape)}] as a sequence), got [{string.Join(", ", input.shape)}].", nameof(input));
+                $"{GetType().Name}({TensorText.Shape(Shape)}) expects one step shaped [batch, {string.Join(", ", Shape)}] " +
+                $"(or [T, batch, {string.Join(", ", Shape)}] as a sequence), got {input.ShapeText()}.", nameof(input));
     }
 
     /// <summary>exp(-dt/tau) as a double.</summary>

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Surrogates;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -91,7 +92,7 @@ public sealed class StewartNeftciNeuron : NeuronLayer
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"StewartNeftciNeuron([{string.Join(", ", Shape)}], syn={SynapticDecay}, mem={MembraneDecay}, reset={ResetDecay}, w_r={ResetWeight}, theta={Theta}, {Surrogate})";
+        $"StewartNeftciNeuron({TensorText.Shape(Shape)}, syn={SynapticDecay}, mem={MembraneDecay}, reset={ResetDecay}, w_r={ResetWeight}, theta={Theta}, {Surrogate})";
 
     private static double Fraction(double value, string what) =>
         value >= 0 && value < 1 ? value : throw new ArgumentException($"StewartNeftciNeuron: {what} must be in [0, 1), got {value}.", what);

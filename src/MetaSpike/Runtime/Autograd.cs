@@ -27,7 +27,7 @@ public static class Autograd
         for (int i = 0; i < inputs.Count; i++)
         {
             if (inputs[i] is null || inputs[i].IsInvalid) throw new ArgumentException($"input {i} is null or disposed.", nameof(inputs));
-            if (!inputs[i].requires_grad) throw new ArgumentException($"input {i} (shape [{string.Join(", ", inputs[i].shape)}]) does not require grad.", nameof(inputs));
+            if (!inputs[i].requires_grad) throw new ArgumentException($"input {i} (shape {inputs[i].ShapeText()}) does not require grad.", nameof(inputs));
         }
         if (gradOutputs is not null && gradOutputs.Count != outputs.Count)
             throw new ArgumentException($"{gradOutputs.Count} grad_outputs were given for {outputs.Count} outputs.", nameof(gradOutputs));

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using MetaSpike.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public static class Simulator
     {
         var o = options ?? new SimulationOptions();
         if (inputs.dim() < 2 || inputs.shape[0] < 1 || inputs.shape[1] < 1)
-            throw new ArgumentException($"Simulator: inputs must be shaped [T, batch, ...] with T, batch >= 1, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+            throw new ArgumentException($"Simulator: inputs must be shaped [T, batch, ...] with T, batch >= 1, got {inputs.ShapeText()}.", nameof(inputs));
         long steps = inputs.shape[0];
         if (o.BurnIn < 0 || o.BurnIn > steps)
             throw new ArgumentException($"Simulator: burn-in must be between 0 and T = {steps}, got {o.BurnIn}.", nameof(options));

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,8 +84,7 @@ internal static class SurrogateKernel
         return theta.Select(t => t.dim() == 0 || t.dtype == x.dtype ? t : t.to_type(x.dtype)).ToArray();
     }
 
-    internal static Tensor CastLike(Tensor value, Tensor like) =>
-        value.dtype == like.dtype ? value : value.to_type(like.dtype);
+    internal static Tensor CastLike(Tensor value, Tensor like) => TensorText.CastLike(value, like);
 }
 
 /// <summary>

@@ -297,5 +297,5 @@ public static class Checkpoint
             throw new InvalidDataException($"{stream.Length - stream.Position} bytes of optimizer state were left unread");
     }
 
-    private static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
+    private static string Shape(IEnumerable<long> shape) => TensorText.Shape(shape);
 }

@@ -1,3 +1,4 @@
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,9 +8,9 @@ namespace MetaSpike.Losses;
 /// Argument checks shared by the losses, regularisers and metrics. They run in C# before any torch op because
 /// some libtorch errors abort the process in TorchSharp 0.107.0 instead of throwing.
 /// </summary>
-internal static class Checks
+internal static class LossChecks
 {
-    internal static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+    internal static string Shape(Tensor t) => t.ShapeText();
 
     internal static void NotNull(string fn, Tensor? t, string name)
     {
@@ -73,10 +74,6 @@ internal static class Checks
         if (t.isnan().any().item<bool>())
             throw new ArgumentException($"{fn}: {name} contains NaN.", name);
     }
-
-    /// <summary>A differentiable cast of <paramref name="value"/> to the dtype of <paramref name="like"/>, if it differs.</summary>
-    internal static Tensor CastLike(Tensor value, Tensor like) =>
-        value.dtype == like.dtype ? value : value.to_type(like.dtype);
 
     /// <summary>
     /// The sum over dimension 0 (time). Written with a long because a literal 0 binds to the sum(ScalarType)
