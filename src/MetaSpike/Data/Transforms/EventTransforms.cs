@@ -66,7 +66,8 @@ public static class EventTransforms
     /// <summary>
     /// Background-activity filter: keeps an event only when one of its 8 neighbouring pixels (either polarity) had
     /// an event at most <paramref name="windowUs"/> µs before it (same time included). Every event, kept or not,
-    /// updates its pixel's last time. One pass over time-sorted events with a last-time map per pixel.
+    /// updates its pixel's last time; events outside the sensor are dropped. One pass over time-sorted events with a
+    /// last-time map per pixel.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="windowUs"/> is below 1.</exception>
     public static EventStream Denoise(this EventStream events, long windowUs)
