@@ -65,4 +65,4 @@ public sealed class ClassSplit
 /// <param name="Train">Meta-training classes.</param>
 /// <param name="Validation">Meta-validation classes.</param>
 /// <param name="Test">Meta-test classes.</param>
-public sealed record MetaSplits(ClassSplit Train, ClassSplit Validation, ClassSplit Test);
+public sealed record FewShotSplits(ClassSplit Train, ClassSplit Validation, ClassSplit Test);

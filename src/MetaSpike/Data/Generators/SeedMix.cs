@@ -1,20 +1,15 @@
+using MetaSpike.Runtime;
+
 namespace MetaSpike.Data.Generators;
 
 /// <summary>
-/// Stable seed derivation (SplitMix64 finalizer; unlike <see cref="HashCode"/>, the same in every process), so
-/// that every class and sample gets its own random stream whatever was generated before it.
+/// Random-stream helpers for the generators: per-class and per-sample seeds (through <see cref="Seeds"/>, the same in
+/// every process) and the draws System.Random lacks.
 /// </summary>
 internal static class SeedMix
 {
     /// <summary>A seed for the stream named by <paramref name="seed"/> and the parts (e.g. purpose, class, instance).</summary>
-    public static int Derive(int seed, int a, int b = 0, int c = 0)
-    {
-        ulong z = Mix((ulong)(uint)seed);
-        z = Mix(z ^ (uint)a);
-        z = Mix(z ^ (uint)b);
-        z = Mix(z ^ (uint)c);
-        return (int)(z ^ (z >> 32));
-    }
+    public static int Derive(int seed, int a, int b = 0, int c = 0) => Seeds.Mix32(seed, a, b, c);
 
     /// <summary>A standard normal draw (Box-Muller).</summary>
     public static double NextGaussian(this Random rng)
