@@ -3,21 +3,19 @@ namespace MetaSpike.Data.Readers;
 /// <summary>
 /// The N-MNIST dataset as downloaded: <c>ROOT/Train/&lt;digit&gt;/&lt;id&gt;.bin</c> and <c>ROOT/Test/&lt;digit&gt;/&lt;id&gt;.bin</c>,
 /// one file per sample (<see cref="NMnistFile"/>). The constructor lists the files (by digit, then by ordinal
-/// file name) without reading their events; <see cref="Read"/> reads one file.
+/// file name) without reading their events; <see cref="FolderLabelledDataset.Read"/> reads one file.
 /// </summary>
-public sealed class NMnistDataset : IEventDataset
+public sealed class NMnistDataset : FolderLabelledDataset
 {
     private static readonly string[] Digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-    private readonly List<(string Path, int Label)> _files = [];
-    private readonly List<(string Path, string Reason)> _skipped = [];
 
     /// <summary>Indexes split <paramref name="split"/> ("Train" or "Test", any case) of the dataset under <paramref name="root"/>.</summary>
     /// <param name="root">The folder holding <c>Train/</c> and <c>Test/</c>.</param>
     /// <param name="split">"Train" or "Test".</param>
     /// <param name="skipBad">
-    /// Leave out files whose length is not a whole number of events (listed in <see cref="SkippedFiles"/>);
+    /// Leave out files whose length is not a whole number of events (listed in <see cref="FolderLabelledDataset.SkippedFiles"/>);
     /// otherwise such a file throws <see cref="EventFormatException"/> when read. Problems found only by reading
-    /// the events (a pixel out of range) always throw at <see cref="Read"/>.
+    /// the events (a pixel out of range) always throw when read.
     /// </param>
     /// <exception cref="DirectoryNotFoundException">The root or split folder does not exist, or has no digit folders.</exception>
     public NMnistDataset(string root, string split = "Train", bool skipBad = false)
@@ -33,13 +31,7 @@ public sealed class NMnistDataset : IEventDataset
             var digitFolder = Path.Combine(folder, Digits[label]);
             if (!Directory.Exists(digitFolder)) continue;
             digitFolders++;
-            foreach (var file in DatasetFolder.Files(digitFolder, ".bin"))
-            {
-                if (skipBad && NMnistFile.LengthProblem(new FileInfo(file).Length) is { } problem)
-                    _skipped.Add((file, problem));
-                else
-                    _files.Add((file, label));
-            }
+            AddFolder(digitFolder, label, ".bin", skipBad, file => NMnistFile.LengthProblem(new FileInfo(file).Length));
         }
         if (digitFolders == 0)
             throw new DirectoryNotFoundException($"N-MNIST split folder '{Path.GetFullPath(folder)}' has no digit folders 0..9.");
@@ -47,42 +39,16 @@ public sealed class NMnistDataset : IEventDataset
     }
 
     /// <inheritdoc/>
-    public string Name { get; }
+    public override string Name { get; }
 
     /// <inheritdoc/>
-    public int Width => NMnistFile.Width;
+    public override int Width => NMnistFile.Width;
 
     /// <inheritdoc/>
-    public int Height => NMnistFile.Height;
+    public override int Height => NMnistFile.Height;
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> ClassNames => Digits;
+    public override IReadOnlyList<string> ClassNames => Digits;
 
-    /// <inheritdoc/>
-    public int Count => _files.Count;
-
-    /// <summary>Files left out of the index by <c>skipBad</c>, with the reason.</summary>
-    public IReadOnlyList<(string Path, string Reason)> SkippedFiles => _skipped;
-
-    /// <summary>The file of sample <paramref name="index"/>.</summary>
-    public string PathOf(int index)
-    {
-        DatasetFolder.CheckIndex(index, Count);
-        return _files[index].Path;
-    }
-
-    /// <inheritdoc/>
-    public int LabelOf(int index)
-    {
-        DatasetFolder.CheckIndex(index, Count);
-        return _files[index].Label;
-    }
-
-    /// <inheritdoc/>
-    public EventSample Read(int index)
-    {
-        DatasetFolder.CheckIndex(index, Count);
-        var (path, label) = _files[index];
-        return new EventSample(NMnistFile.Read(path), label, path);
-    }
+    private protected override EventStream ReadFile(string path) => NMnistFile.Read(path);
 }
