@@ -112,20 +112,13 @@ public sealed class Aedat31Tests : IDisposable
     [Fact]
     public void Write_round_trips_across_overflows_and_packet_limits()
     {
-        var random = new Random(5);
-        int n = 1000;
-        var t = Enumerable.Range(0, n).Select(_ => random.NextInt64(4L << 31)).Order().ToArray();
-        var events = new EventStream(t, [.. Enumerable.Range(0, n).Select(_ => (ushort)random.Next(128))],
-            [.. Enumerable.Range(0, n).Select(_ => (ushort)random.Next(128))], [.. Enumerable.Range(0, n).Select(_ => (byte)random.Next(2))], 128, 128);
+        var events = EventAssert.RandomStream(5, 1000, 4L << 31, 128, 128);
         var path = _folder.File("round.aedat");
 
         Aedat31File.Write(path, events, maxEventsPerPacket: 37);
         var back = Aedat31File.Read(path);
 
-        Assert.Equal(events.TimesUs, back.TimesUs);
-        Assert.Equal(events.X, back.X);
-        Assert.Equal(events.Y, back.Y);
-        Assert.Equal(events.Polarity, back.Polarity);
+        EventAssert.Equal(events, back);
     }
 
     [Fact]

@@ -55,24 +55,18 @@ public sealed class NMnistTests : IDisposable
     [Fact]
     public void Encode_inserts_overflow_markers_and_round_trips()
     {
-        var random = new Random(3);
         int n = 500;
-        var t = Enumerable.Range(0, n).Select(_ => random.NextInt64(5L << 23)).Order().ToArray();
-        var events = Events(t, [.. Enumerable.Range(0, n).Select(_ => random.Next(34))],
-            [.. Enumerable.Range(0, n).Select(_ => random.Next(34))], [.. Enumerable.Range(0, n).Select(_ => random.Next(2))]);
+        var events = EventAssert.RandomStream(3, n, 5L << 23, 34, 34);
         var path = _folder.File("round.bin");
 
         NMnistFile.Write(path, events);
         var bytes = File.ReadAllBytes(path);
         var back = NMnistFile.Read(path);
 
-        long markers = t[^1] >> 23;
+        long markers = events.TimesUs[^1] >> 23;
         Assert.Equal((n + markers) * 5, bytes.Length);
         Assert.Equal(markers, Enumerable.Range(0, bytes.Length / 5).Count(i => bytes[5 * i + 1] == 240));
-        Assert.Equal(events.TimesUs, back.TimesUs);
-        Assert.Equal(events.X, back.X);
-        Assert.Equal(events.Y, back.Y);
-        Assert.Equal(events.Polarity, back.Polarity);
+        EventAssert.Equal(events, back);
     }
 
     [Fact]
