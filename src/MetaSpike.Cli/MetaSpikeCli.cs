@@ -21,6 +21,7 @@ public static class MetaSpikeCli
         root.Subcommands.Add(SurrogateCommands.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(TutorialCommands.Create(console));
+        root.Subcommands.Add(DataCommands.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -37,10 +38,16 @@ public static class MetaSpikeCli
             console.MarkupLineInterpolated($"[red]error:[/] {message}");
             return UsageError;
         }
-        catch (Exception e) when (e is IOException or NotSupportedException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or FormatException or UnauthorizedAccessException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return UsageError;
+        }
+        catch (InvalidOperationException e)
+        {
+            // A run that cannot go on (e.g. a loss that became NaN): say why, keep what was saved.
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
         }
     }
 }
