@@ -21,14 +21,9 @@ public static class MetaDatasets
     /// and down-sampled ÷2 to [100, 2, 16, 32]. The 100 two-digit classes split 64 / 16 / 20; meta-train samples
     /// come from N-MNIST's Train folder, validation and test from Test.
     /// </summary>
-    public static MetaDataset DoubleNMnist(string root, int samplesPerClass = 100, int seed = 0)
-    {
-        EventStream Crop(EventStream e) => e.Crop(1, 1, 32, 32);
-        var train = new DoubleDataset(new NMnistDataset(root, "Train"), samplesPerClass, seed, Crop, 32, 32);
-        var test = new DoubleDataset(new NMnistDataset(root, "Test"), samplesPerClass, seed, Crop, 32, 32);
-        var (tr, va, te) = ClassSplit.Partition(100, 64, 16, 20, seed);
-        return new MetaDataset("double N-MNIST", Splits(train, test, tr, va, te), new BinningOptions { Steps = 100, Downsample = 2 });
-    }
+    public static MetaDataset DoubleNMnist(string root, int samplesPerClass = 100, int seed = 0) =>
+        Double("double N-MNIST", new NMnistDataset(root, "Train"), new NMnistDataset(root, "Test"), samplesPerClass, seed,
+            e => e.Crop(1, 1, 32, 32), 32, 32, new BinningOptions { Steps = 100, Downsample = 2 });
 
     /// <summary>
     /// Double ASL-DVS: two letters side by side (480 x 180), 576 ordered pairs split 369 / 92 / 115, binned at 1 ms for
@@ -36,9 +31,36 @@ public static class MetaDatasets
     /// </summary>
     public static MetaDataset DoubleAslDvs(string folder, int samplesPerClass = 20, int seed = 0)
     {
-        var doubled = new DoubleDataset(new AslDvsDataset(folder), samplesPerClass, seed);
-        var (tr, va, te) = ClassSplit.Partition(576, 369, 92, 115, seed);
-        return new MetaDataset("double ASL-DVS", Splits(doubled, doubled, tr, va, te), new BinningOptions { Steps = 100, Downsample = 6 });
+        var letters = new AslDvsDataset(folder);
+        return Double("double ASL-DVS", letters, letters, samplesPerClass, seed, null, letters.Width, letters.Height,
+            new BinningOptions { Steps = 100, Downsample = 6 });
+    }
+
+    /// <summary>
+    /// Saccade-converted images (e.g. Fashion-MNIST from an IDX folder) doubled exactly like double N-MNIST: meta-train
+    /// from the training images, validation and test from the test images, [100, 2, 16, 32] frames.
+    /// </summary>
+    public static MetaDataset DoubleSaccade(string idxFolder, int samplesPerClass = 100, int seed = 0) =>
+        Double("double saccade " + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(idxFolder))),
+            SaccadeDataset.FromFolder(idxFolder, train: true, seed), SaccadeDataset.FromFolder(idxFolder, train: false, seed), samplesPerClass, seed,
+            e => e.Crop(1, 1, 32, 32), 32, 32, new BinningOptions { Steps = 100, Downsample = 2 });
+
+    /// <summary>
+    /// The double composition of any dataset with the paper's split rule: of the C² pair classes, 64 % (rounded) for
+    /// meta-training, 16 % for validation and the rest for test (64 / 16 / 20 for N-MNIST's 100, 369 / 92 / 115 for
+    /// ASL-DVS's 576), drawn from <paramref name="seed"/>. Meta-train samples come from <paramref name="train"/>,
+    /// the others from <paramref name="test"/> (the same dataset where there is no separate test set).
+    /// </summary>
+    public static MetaDataset Double(string name, IEventDataset train, IEventDataset test, int samplesPerClass, int seed,
+        Func<EventStream, EventStream>? side, int sideWidth, int sideHeight, BinningOptions binning)
+    {
+        var trainPairs = new DoubleDataset(train, samplesPerClass, seed, side, sideWidth, sideHeight);
+        var testPairs = ReferenceEquals(train, test) ? trainPairs : new DoubleDataset(test, samplesPerClass, seed, side, sideWidth, sideHeight);
+        int classes = trainPairs.ClassNames.Count;
+        int nTrain = (int)Math.Round(0.64 * classes), nValidation = (int)Math.Round(0.16 * classes);
+        var (tr, va, te) = ClassSplit.Partition(classes, nTrain, nValidation, classes - nTrain - nValidation, seed);
+        return new MetaDataset(name, new FewShotSplits(new ClassSplit("meta-train", trainPairs, tr),
+            new ClassSplit("meta-validation", testPairs, va), new ClassSplit("meta-test", testPairs, te)), binning);
     }
 
     /// <summary>
@@ -74,8 +96,4 @@ public static class MetaDatasets
             new FewShotSplits(Part("meta-train", MetaSplit.Train), Part("meta-validation", MetaSplit.Validation), Part("meta-test", MetaSplit.Test)),
             new BinningOptions { Steps = 100 });
     }
-
-    private static FewShotSplits Splits(IEventDataset trainSource, IEventDataset evalSource, int[] train, int[] validation, int[] test) =>
-        new(new ClassSplit("meta-train", trainSource, train), new ClassSplit("meta-validation", evalSource, validation),
-            new ClassSplit("meta-test", evalSource, test));
 }

@@ -91,3 +91,20 @@ public class FewShotTests
         public int GetHashCode(FewShotTask t) => t.Classes.Count;
     }
 }
+
+public class MetaDatasetTests
+{
+    [Fact]
+    public void The_double_split_rule_gives_the_papers_sizes_and_disjoint_classes()
+    {
+        var ten = new FakeDataset(classes: 10, perClass: 3);
+        var nmnistLike = MetaDatasets.Double("double fake", ten, new FakeDataset(10, 2), samplesPerClass: 2, seed: 1, null, 40, 8, new BinningOptions());
+        Assert.Equal((64, 16, 20), (nmnistLike.Splits.Train.Classes.Count, nmnistLike.Splits.Validation.Classes.Count, nmnistLike.Splits.Test.Classes.Count));
+        Assert.NotSame(nmnistLike.Splits.Train.Source, nmnistLike.Splits.Test.Source);
+        var letters = new FakeDataset(classes: 24, perClass: 1);
+        var asl = MetaDatasets.Double("double letters", letters, letters, 1, 1, null, 40, 8, new BinningOptions());
+        Assert.Equal((369, 92, 115), (asl.Splits.Train.Classes.Count, asl.Splits.Validation.Classes.Count, asl.Splits.Test.Classes.Count));
+        var all = asl.Splits.Train.Classes.Concat(asl.Splits.Validation.Classes).Concat(asl.Splits.Test.Classes).ToArray();
+        Assert.Equal(576, all.Distinct().Count());
+    }
+}
