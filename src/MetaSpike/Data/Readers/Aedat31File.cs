@@ -100,7 +100,7 @@ public static class Aedat31File
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return events.ToStream(Width, Height);
+        return events.Build(Width, Height);
     }
 
     /// <summary>Reads the header lines (without their line ends), leaving the stream at the first packet.</summary>

@@ -158,7 +158,7 @@ public sealed class Aedat4File
         var hi = endUs ?? long.MaxValue;
         using var handle = OpenHandle(Path);
         using var decoder = new PacketDecoder(Compression, Path);
-        var events = new Aedat4EventBuffer(1024);
+        var events = new EventStreamBuilder(1024);
         foreach (var packet in Packets)
         {
             if (packet.EndUs is { } last && last < lo) continue;
@@ -166,11 +166,11 @@ public sealed class Aedat4File
             var data = decoder.ReadPacket(handle, EventStreamId, packet.DataOffset, packet.Size);
             if (DecodeEvents(data, packet.DataOffset, decoder.Decompresses, lo, hi, events) >= hi) break;
         }
-        return events.ToStream(Width, Height);
+        return events.Build(Width, Height);
     }
 
     /// <summary>Appends the packet's events inside [lo, hi) and returns the time of its last event.</summary>
-    private long DecodeEvents(ReadOnlySpan<byte> data, long dataOffset, bool decompressed, long lo, long hi, Aedat4EventBuffer events)
+    private long DecodeEvents(ReadOnlySpan<byte> data, long dataOffset, bool decompressed, long lo, long hi, EventStreamBuilder events)
     {
         var fb = Aedat4FlatBuffer.SizePrefixed(data, Path, dataOffset, decompressed);
         if (fb.Identifier != "EVTS")

@@ -1,6 +1,6 @@
-namespace MetaSpike.Data.Transforms;
+namespace MetaSpike.Data;
 
-/// <summary>Growable struct-of-arrays buffer that transforms and generators fill event by event.</summary>
+/// <summary>Growable struct-of-arrays buffer that readers, transforms and generators fill event by event.</summary>
 internal sealed class EventStreamBuilder(int capacity = 256)
 {
     private long[] _t = new long[Math.Max(capacity, 4)];
