@@ -22,6 +22,7 @@ public static class MetaSpikeCli
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(TutorialCommands.Create(console));
         root.Subcommands.Add(DataCommands.Create(console));
+        root.Subcommands.Add(Commands.SurrogateMeta.SurrogateMetaCommand.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
