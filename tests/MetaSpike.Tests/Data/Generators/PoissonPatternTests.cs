@@ -1,6 +1,6 @@
 using MetaSpike.Data.Generators;
 using MetaSpike.Tests.Losses;
-using static MetaSpike.Tests.Data.Generators.EventAssert;
+using static MetaSpike.Tests.Data.EventAssert;
 
 namespace MetaSpike.Tests.Data.Generators;
 

@@ -1,7 +1,7 @@
 using MetaSpike.Data;
 using MetaSpike.Data.Transforms;
 using MetaSpike.Tests.Losses;
-using static MetaSpike.Tests.Data.Generators.EventAssert;
+using static MetaSpike.Tests.Data.EventAssert;
 
 namespace MetaSpike.Tests.Data.Transforms;
 

@@ -1,7 +1,8 @@
 using MetaSpike.Data;
 
-namespace MetaSpike.Tests.Data.Generators;
+namespace MetaSpike.Tests.Data;
 
+/// <summary>Event streams made from tuples or at random, and their comparison, for the data tests.</summary>
 internal static class EventAssert
 {
     /// <summary>A stream from (t, x, y, p) tuples.</summary>
@@ -12,6 +13,16 @@ internal static class EventAssert
     /// <summary>The events as (t, x, y, p) tuples.</summary>
     public static (long T, int X, int Y, int P)[] Tuples(EventStream s) =>
         Enumerable.Range(0, s.Count).Select(i => (s.TimesUs[i], (int)s.X[i], (int)s.Y[i], (int)s.Polarity[i])).ToArray();
+
+    /// <summary><paramref name="n"/> events, times sorted in [0, <paramref name="maxTimeUs"/>), anywhere on a <paramref name="width"/> x <paramref name="height"/> sensor.</summary>
+    public static EventStream RandomStream(int seed, int n, long maxTimeUs, int width, int height)
+    {
+        var random = new Random(seed);
+        var t = Enumerable.Range(0, n).Select(_ => random.NextInt64(maxTimeUs)).Order().ToArray();
+        return new EventStream(t, [.. Enumerable.Range(0, n).Select(_ => (ushort)random.Next(width))],
+            [.. Enumerable.Range(0, n).Select(_ => (ushort)random.Next(height))], [.. Enumerable.Range(0, n).Select(_ => (byte)random.Next(2))],
+            width, height);
+    }
 
     public static void Equal(EventStream expected, EventStream actual)
     {
