@@ -11,7 +11,14 @@ namespace MetaSpike.Cli.Commands.SurrogateMeta;
 internal static class SurrogateMetaCommand
 {
     /// <summary>The scenario commands, in the tutorial's order.</summary>
-    private static readonly Func<IAnsiConsole, Command>[] Scenarios = [];
+    private static readonly Func<IAnsiConsole, Command>[] Scenarios =
+    [
+        DerivativesCommand.Create,
+        BasicCommand.Create,
+        FixedVsLearnedCommand.Create,
+        MultiParameterCommand.Create,
+        SchedulesCommand.Create,
+    ];
 
     public static Command Create(IAnsiConsole console)
     {
