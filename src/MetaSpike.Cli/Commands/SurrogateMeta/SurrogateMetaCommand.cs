@@ -18,6 +18,10 @@ internal static class SurrogateMetaCommand
         FixedVsLearnedCommand.Create,
         MultiParameterCommand.Create,
         SchedulesCommand.Create,
+        PerLayerCommand.Create,
+        S2nnCommand.Create,
+        BilevelCommand.Create,
+        FashionMnistCommand.Create,
     ];
 
     public static Command Create(IAnsiConsole console)

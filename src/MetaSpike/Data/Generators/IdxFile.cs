@@ -84,6 +84,26 @@ public static class IdxFile
         return new IdxImages(dims[0], dims[1], dims[2], data);
     }
 
+    /// <summary>
+    /// Reads the images and labels of an MNIST-layout folder: train-images-idx3-ubyte and train-labels-idx1-ubyte
+    /// (or t10k-… for the test set), each optionally gzip-compressed with a .gz suffix.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A file is missing; names the paths looked for.</exception>
+    /// <exception cref="EventFormatException">A file is truncated or corrupt, or the counts of images and labels differ.</exception>
+    public static (IdxImages Images, byte[] Labels) ReadFolder(string folder, bool train)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"cannot read '{folder}': the folder does not exist.");
+        string prefix = train ? "train" : "t10k";
+        var imagesPath = Find(folder, $"{prefix}-images-idx3-ubyte");
+        var images = ReadImages(imagesPath);
+        var labels = ReadLabels(Find(folder, $"{prefix}-labels-idx1-ubyte"));
+        if (labels.Length != images.Count)
+            throw new EventFormatException(imagesPath, $"{images.Count} images but {labels.Length} labels in '{folder}'.");
+        return (images, labels);
+    }
+
     /// <summary>Reads a label file (one byte per sample).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="EventFormatException">A wrong magic, a truncated header or data, or trailing bytes; names the byte offset.</exception>
@@ -118,6 +138,15 @@ public static class IdxFile
         if (bytes.Length - header > size)
             throw new EventFormatException(path, $"{bytes.Length - header - size} unexpected bytes after the data{where}.", header + size);
         return (dims, bytes[header..]);
+    }
+
+    private static string Find(string folder, string name)
+    {
+        var plain = Path.Combine(folder, name);
+        if (File.Exists(plain)) return plain;
+        var gz = plain + ".gz";
+        if (File.Exists(gz)) return gz;
+        throw new FileNotFoundException($"cannot find '{plain}' or '{gz}'.", plain);
     }
 
     private static byte[] Gunzip(string path, byte[] compressed)

@@ -61,12 +61,8 @@ public sealed class SaccadeDataset : IEventDataset
     public static SaccadeDataset FromFolder(string folder, bool train, int seed, SaccadeOptions? options = null,
         IReadOnlyList<string>? classNames = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"cannot read '{folder}': the folder does not exist.");
-        string prefix = train ? "train" : "t10k";
-        var images = IdxFile.ReadImages(Find(folder, $"{prefix}-images-idx3-ubyte"));
-        var labels = IdxFile.ReadLabels(Find(folder, $"{prefix}-labels-idx1-ubyte"));
-        return new SaccadeDataset(images, labels, seed, options, classNames, $"saccade {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)))} {prefix}");
+        var (images, labels) = IdxFile.ReadFolder(folder, train);
+        return new SaccadeDataset(images, labels, seed, options, classNames, $"saccade {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)))} {(train ? "train" : "t10k")}");
     }
 
     /// <inheritdoc />
@@ -121,13 +117,4 @@ public sealed class SaccadeDataset : IEventDataset
 
     /// <summary>The classes of a meta split, relabelled from 0 (for 10 classes: 0-5, 6-7, 8-9).</summary>
     public ClassSubsetDataset Split(MetaSplit split) => ClassSplits.Subset(this, split);
-
-    private static string Find(string folder, string name)
-    {
-        var plain = Path.Combine(folder, name);
-        if (File.Exists(plain)) return plain;
-        var gz = plain + ".gz";
-        if (File.Exists(gz)) return gz;
-        throw new FileNotFoundException($"cannot find '{plain}' or '{gz}'.", plain);
-    }
 }
