@@ -22,7 +22,7 @@ internal static class BasicCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var common = new JointTrainingCli("metaspike-meta/basic");
+        var common = new JointTrainingCli("metaspike-surrogate-meta/basic");
         var alpha = new Option<double>("--alpha") { Description = "Initial alpha of the Sigmoid surrogate (learned).", DefaultValueFactory = _ => 2.0 };
         var command = new Command("basic", "Learn a LIF neuron's weights and the Sigmoid surrogate's alpha jointly on a spike-count task; loss, alpha and |w| per step.") { alpha };
         common.AddTo(command);

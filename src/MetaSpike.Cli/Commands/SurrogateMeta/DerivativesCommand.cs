@@ -28,7 +28,7 @@ internal static class DerivativesCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var out_ = new Option<string>("--out") { Description = "Folder for loss_vs_alpha.png, grad_shapes.png and results.json.", DefaultValueFactory = _ => "metaspike-meta/derivatives" };
+        var out_ = new Option<string>("--out") { Description = "Folder for loss_vs_alpha.png, grad_shapes.png and results.json.", DefaultValueFactory = _ => "metaspike-surrogate-meta/derivatives" };
         var points = new Option<string>("--points") { Description = "Comma-separated x values the loss sums F(x; alpha) over (the tutorial's 0, 0.5, 1).", DefaultValueFactory = _ => "0,0.5,1" };
         var alphaMin = new Option<double>("--alpha-min") { Description = "Smallest alpha of the sweep.", DefaultValueFactory = _ => 0.5 };
         var alphaMax = new Option<double>("--alpha-max") { Description = "Largest alpha of the sweep.", DefaultValueFactory = _ => 8.0 };

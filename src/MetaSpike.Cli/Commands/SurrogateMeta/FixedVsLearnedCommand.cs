@@ -49,7 +49,7 @@ internal static class FixedVsLearnedCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var common = new JointTrainingCli("metaspike-meta/fixed-vs-learned");
+        var common = new JointTrainingCli("metaspike-surrogate-meta/fixed-vs-learned");
         var alphas = new Option<string>("--alphas") { Description = "Comma-separated fixed alpha values, one run each.", DefaultValueFactory = _ => "1,2,4,8" };
         var alpha = new Option<double>("--alpha") { Description = "Initial alpha of the learned run.", DefaultValueFactory = _ => 2.0 };
         var command = new Command("fixed-vs-learned", "Training curves with alpha fixed at several values against alpha learned, same task and initial weights; bar chart of final losses.") { alphas, alpha };

@@ -22,7 +22,7 @@ internal static class MultiParameterCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var common = new JointTrainingCli("metaspike-meta/multi-parameter");
+        var common = new JointTrainingCli("metaspike-surrogate-meta/multi-parameter");
         var alpha = new Option<double>("--alpha") { Description = "Initial LeakyRelu alpha (slope of G below the threshold).", DefaultValueFactory = _ => 0.1 };
         var beta = new Option<double>("--beta") { Description = "Initial LeakyRelu beta (slope of G at and above the threshold).", DefaultValueFactory = _ => 1.0 };
         var command = new Command("multi-parameter", "Learn LeakyRelu's alpha and beta jointly with the weights; loss curve and (alpha, beta) trajectory.") { alpha, beta };

@@ -20,7 +20,7 @@ internal static class SchedulesCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var common = new JointTrainingCli("metaspike-meta/schedules");
+        var common = new JointTrainingCli("metaspike-surrogate-meta/schedules");
         var schedules = new Option<string>("--schedules")
         {
             Description = $"Comma-separated schedules, one run each ({HyperparameterSchedule.Syntax}).",
