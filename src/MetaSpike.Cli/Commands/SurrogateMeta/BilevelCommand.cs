@@ -1,3 +1,4 @@
+using MetaSpike.Encoders;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -109,7 +110,8 @@ internal static class BilevelCommand
         {
             var labels = arange(n, dtype: ScalarType.Int64) % classes;
             var rates = templates.index_select(0, labels) * (1 + (rand(n, inputs) - 0.5) * 0.5);
-            return (rand(steps, n, inputs).lt(rates.unsqueeze(0)).to_type(ScalarType.Float32), labels);
+            // Per-step probabilities as rates at dt = 1 ms.
+            return (PoissonEncoder.FromRates(rates * 1000.0, steps, 1.0), labels);
         }
         return new PatternTask(inputs, classes, steps, Draw(samples), Draw(samples), Draw(2 * samples));
     }
