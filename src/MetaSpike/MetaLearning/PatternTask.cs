@@ -14,7 +14,13 @@ internal sealed class PatternTask : IDisposable
 {
     /// <summary>Generates the task (deterministic in <paramref name="seed"/>).</summary>
     /// <exception cref="ArgumentException">A size out of range.</exception>
-    public PatternTask(int classes, int channels, int trainPerClass, int testPerClass, int steps, double rateHz, int seed)
+    public PatternTask(PatternTaskSettings settings, int seed)
+        : this(settings.Classes, settings.Channels, settings.TrainPerClass, settings.TestPerClass, settings.TimeSteps, settings.RateHz, seed)
+    {
+    }
+
+    /// <summary>Draws the task (see the other constructor).</summary>
+    private PatternTask(int classes, int channels, int trainPerClass, int testPerClass, int steps, double rateHz, int seed)
     {
         if (classes < 2) throw new ArgumentException($"the task needs at least 2 classes, got {classes}.", nameof(classes));
         if (trainPerClass < 1 || testPerClass < 1)
@@ -70,5 +76,37 @@ internal sealed class PatternTask : IDisposable
         }
         using var bySample = tensor(frames, [samples, Steps, Channels]);
         return (bySample.permute(1, 0, 2).contiguous().DetachFromDisposeScope(), tensor(labels).DetachFromDisposeScope());
+    }
+}
+
+/// <summary>A Poisson pattern classification task's settings, shared by the per-layer and S2NN scenarios.</summary>
+public sealed record PatternTaskSettings
+{
+    /// <summary>Classes (patterns).</summary>
+    public int Classes { get; init; } = 10;
+
+    /// <summary>Input channels.</summary>
+    public int Channels { get; init; } = 40;
+
+    /// <summary>Training draws of each pattern.</summary>
+    public int TrainPerClass { get; init; } = 40;
+
+    /// <summary>Held-out test draws of each pattern.</summary>
+    public int TestPerClass { get; init; } = 40;
+
+    /// <summary>Time steps of 1 ms per sample.</summary>
+    public int TimeSteps { get; init; } = 30;
+
+    /// <summary>Rate of a pattern's active channels in Hz (the others fire at a tenth of it).</summary>
+    public double RateHz { get; init; } = 30;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Classes < 2) throw new ArgumentException($"Classes must be >= 2, got {Classes}.");
+        if (Channels < 1) throw new ArgumentException($"Channels must be >= 1, got {Channels}.");
+        if (TrainPerClass < 1 || TestPerClass < 1) throw new ArgumentException($"TrainPerClass and TestPerClass must be >= 1, got {TrainPerClass} and {TestPerClass}.");
+        if (TimeSteps < 1) throw new ArgumentException($"TimeSteps must be >= 1, got {TimeSteps}.");
+        if (!(RateHz > 0 && RateHz <= 1000)) throw new ArgumentException($"RateHz must be in (0, 1000] (at most one spike per 1 ms step), got {RateHz}.");
     }
 }

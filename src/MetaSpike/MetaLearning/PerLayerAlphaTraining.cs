@@ -11,23 +11,8 @@ namespace MetaSpike.MetaLearning;
 /// <summary>Settings of <see cref="PerLayerAlphaTraining"/>: the task, the network and the two optimisers.</summary>
 public sealed record PerLayerAlphaOptions
 {
-    /// <summary>Classes of the Poisson pattern task (default 10).</summary>
-    public int Classes { get; init; } = 10;
-
-    /// <summary>Input channels (default 40).</summary>
-    public int Channels { get; init; } = 40;
-
-    /// <summary>Training draws of each pattern (default 40).</summary>
-    public int TrainPerClass { get; init; } = 40;
-
-    /// <summary>Held-out test draws of each pattern (default 40).</summary>
-    public int TestPerClass { get; init; } = 40;
-
-    /// <summary>Time steps of 1 ms per sample (default 30).</summary>
-    public int TimeSteps { get; init; } = 30;
-
-    /// <summary>Rate of a pattern's active channels in Hz (default 30; the others fire at a tenth of it).</summary>
-    public double RateHz { get; init; } = 30;
+    /// <summary>The Poisson pattern task (default 10 classes over 40 channels, 40 training and 40 test draws per class, 30 steps, 30 Hz).</summary>
+    public PatternTaskSettings Task { get; init; } = new() { Classes = 10, Channels = 40, TrainPerClass = 40, TestPerClass = 40, TimeSteps = 30, RateHz = 30 };
 
     /// <summary>Sizes of the spiking layers, one alpha (or one per neuron) each (default three layers of 48).</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [48, 48, 48];
@@ -68,11 +53,7 @@ public sealed record PerLayerAlphaOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        Require(Classes >= 2, $"Classes must be >= 2, got {Classes}.");
-        Require(Channels >= 1, $"Channels must be >= 1, got {Channels}.");
-        Require(TrainPerClass >= 1 && TestPerClass >= 1, $"TrainPerClass and TestPerClass must be >= 1, got {TrainPerClass} and {TestPerClass}.");
-        Require(TimeSteps >= 1, $"TimeSteps must be >= 1, got {TimeSteps}.");
-        Require(RateHz > 0 && RateHz <= 1000, $"RateHz must be in (0, 1000] (at most one spike per 1 ms step), got {RateHz}.");
+        Task.Validate();
         Require(Hidden.Count >= 1 && Hidden.All(h => h >= 1), $"Hidden needs at least one layer of at least one neuron, got [{string.Join(", ", Hidden)}].");
         Require(WeightScale > 0 && double.IsFinite(WeightScale), $"WeightScale must be finite and > 0, got {WeightScale}.");
         Require(AlphaMinimum > 0 && double.IsFinite(AlphaMinimum), $"AlphaMinimum must be finite and > 0 (the sigmoid's alpha must stay > 0), got {AlphaMinimum}.");
@@ -151,8 +132,8 @@ public static class PerLayerAlphaTraining
             throw new ArgumentException(FormattableString.Invariant($"a fixed alpha must be finite and > 0, got {f}."), nameof(fixedAlpha));
         var clock = Stopwatch.StartNew();
         manual_seed(options.Seed);
-        using var task = new PatternTask(options.Classes, options.Channels, options.TrainPerClass, options.TestPerClass, options.TimeSteps, options.RateHz, options.Seed);
-        var classifier = new PatternClassifier(options.Channels, options.Hidden, options.Classes,
+        using var task = new PatternTask(options.Task, options.Seed);
+        var classifier = new PatternClassifier(options.Task.Channels, options.Hidden, options.Task.Classes,
             _ => new Surrogates.Sigmoid(alpha: fixedAlpha ?? options.InitialAlpha, hyperGradient: options.HyperGradient), options.WeightScale);
         var alphas = fixedAlpha is null
             ? options.Hidden.Select(h => new LearnedAlpha(options.InitialAlpha, options.AlphaMinimum, options.PerNeuron ? h : 0)).ToArray()

@@ -29,23 +29,8 @@ public sealed record S2nnStart(string Name, double Alpha, double Beta, double Ep
 /// <summary>Settings of <see cref="S2nnTraining"/>.</summary>
 public sealed record S2nnOptions
 {
-    /// <summary>Classes of the Poisson pattern task (default 3).</summary>
-    public int Classes { get; init; } = 3;
-
-    /// <summary>Input channels (default 20).</summary>
-    public int Channels { get; init; } = 20;
-
-    /// <summary>Training draws of each pattern (default 30).</summary>
-    public int TrainPerClass { get; init; } = 30;
-
-    /// <summary>Held-out test draws of each pattern (default 30).</summary>
-    public int TestPerClass { get; init; } = 30;
-
-    /// <summary>Time steps of 1 ms per sample (default 25).</summary>
-    public int TimeSteps { get; init; } = 25;
-
-    /// <summary>Rate of a pattern's active channels in Hz (default 80).</summary>
-    public double RateHz { get; init; } = 80;
+    /// <summary>The Poisson pattern task (default 3 classes over 20 channels, 30 training and 30 test draws per class, 25 steps, 80 Hz).</summary>
+    public PatternTaskSettings Task { get; init; } = new() { Classes = 3, Channels = 20, TrainPerClass = 30, TestPerClass = 30, TimeSteps = 25, RateHz = 80 };
 
     /// <summary>Sizes of the spiking layers (default one layer of 32); all share alpha, beta and epsilon.</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [32];
@@ -83,11 +68,7 @@ public sealed record S2nnOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        Require(Classes >= 2, $"Classes must be >= 2, got {Classes}.");
-        Require(Channels >= 1, $"Channels must be >= 1, got {Channels}.");
-        Require(TrainPerClass >= 1 && TestPerClass >= 1, $"TrainPerClass and TestPerClass must be >= 1, got {TrainPerClass} and {TestPerClass}.");
-        Require(TimeSteps >= 1, $"TimeSteps must be >= 1, got {TimeSteps}.");
-        Require(RateHz > 0 && RateHz <= 1000, $"RateHz must be in (0, 1000], got {RateHz}.");
+        Task.Validate();
         Require(Hidden.Count >= 1 && Hidden.All(h => h >= 1), $"Hidden needs at least one layer of at least one neuron, got [{string.Join(", ", Hidden)}].");
         Require(WeightScale > 0 && double.IsFinite(WeightScale), $"WeightScale must be finite and > 0, got {WeightScale}.");
         Require(TrainingSteps >= 1, $"TrainingSteps must be >= 1, got {TrainingSteps}.");
@@ -159,8 +140,8 @@ public static class S2nnTraining
             new(start.Beta, options.Minimum),
             new(start.Epsilon),
         ];
-        using var task = new PatternTask(options.Classes, options.Channels, options.TrainPerClass, options.TestPerClass, options.TimeSteps, options.RateHz, options.Seed);
-        var classifier = new PatternClassifier(options.Channels, options.Hidden, options.Classes,
+        using var task = new PatternTask(options.Task, options.Seed);
+        var classifier = new PatternClassifier(options.Task.Channels, options.Hidden, options.Task.Classes,
             _ => new S2NN(start.Alpha, start.Beta, start.Epsilon, hyperGradient: options.HyperGradient), options.WeightScale);
         var weights = classifier.Weights;
         using var weightOptimizer = Optimizers.Create(weights, new OptimizerSettings { LearningRate = options.LearningRate });

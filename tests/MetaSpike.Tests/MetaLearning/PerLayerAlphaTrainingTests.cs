@@ -8,12 +8,7 @@ public sealed class PerLayerAlphaTrainingTests
     /// <summary>Three spiking layers of 8, a 3-class task of 12 channels and 10 steps.</summary>
     private static readonly PerLayerAlphaOptions Tiny = new()
     {
-        Classes = 3,
-        Channels = 12,
-        TrainPerClass = 6,
-        TestPerClass = 4,
-        TimeSteps = 10,
-        RateHz = 150,
+        Task = new PatternTaskSettings { Classes = 3, Channels = 12, TrainPerClass = 6, TestPerClass = 4, TimeSteps = 10, RateHz = 150 },
         Hidden = [8, 8, 8],
         BatchSize = 18,
         TrainingSteps = 40,

@@ -9,12 +9,7 @@ public sealed class S2nnTrainingTests
     /// <summary>A tiny network and task: 4 channels, 4 time steps, 4 LIF neurons, 2 classes.</summary>
     private static readonly S2nnOptions Tiny = new()
     {
-        Classes = 2,
-        Channels = 4,
-        TrainPerClass = 4,
-        TestPerClass = 2,
-        TimeSteps = 4,
-        RateHz = 200,
+        Task = new PatternTaskSettings { Classes = 2, Channels = 4, TrainPerClass = 4, TestPerClass = 2, TimeSteps = 4, RateHz = 200 },
         Hidden = [4],
         BatchSize = 8,
         EvaluateEvery = 1000,
@@ -54,7 +49,7 @@ public sealed class S2nnTrainingTests
     [Fact]
     public void The_network_learns_from_the_defaults()
     {
-        var run = S2nnTraining.Train(Tiny with { Channels = 8, TimeSteps = 8, TrainingSteps = 150, LearningRate = 0.02 }, S2nnStart.Default);
+        var run = S2nnTraining.Train(Tiny with { Task = Tiny.Task with { Channels = 8, TimeSteps = 8 }, TrainingSteps = 150, LearningRate = 0.02 }, S2nnStart.Default);
         AssertFiniteAndInDomain(run);
         double first = run.History.Take(10).Average(r => r.Loss), last = run.History.TakeLast(10).Average(r => r.Loss);
         Assert.True(last < 0.5 * first, $"loss {first} -> {last}");

@@ -52,8 +52,8 @@ internal static class PerLayerCommand
             var folder = parse.GetValue(out_)!;
             Directory.CreateDirectory(folder);
 
-            console.MarkupLineInterpolated($"task: {options.Classes} Poisson patterns over {options.Channels} channels, {options.TimeSteps} ms, {options.Classes * options.TrainPerClass} training and {options.Classes * options.TestPerClass} test samples");
-            console.MarkupLineInterpolated($"network: {options.Channels} -> {string.Join(" -> ", options.Hidden.Select(h => $"{h} LIF"))} -> {options.Classes} readout; sigmoid surrogate, alpha {(options.PerNeuron ? "per neuron" : "per layer")} from {F(options.InitialAlpha)}, {Name(options.HyperGradient)} hyper-gradient");
+            console.MarkupLineInterpolated($"task: {options.Task.Classes} Poisson patterns over {options.Task.Channels} channels, {options.Task.TimeSteps} ms, {options.Task.Classes * options.Task.TrainPerClass} training and {options.Task.Classes * options.Task.TestPerClass} test samples");
+            console.MarkupLineInterpolated($"network: {options.Task.Channels} -> {string.Join(" -> ", options.Hidden.Select(h => $"{h} LIF"))} -> {options.Task.Classes} readout; sigmoid surrogate, alpha {(options.PerNeuron ? "per neuron" : "per layer")} from {F(options.InitialAlpha)}, {Name(options.HyperGradient)} hyper-gradient");
             IReadOnlyList<PerLayerRun> runs = [];
             console.Progress().AutoClear(true).Start(ctx =>
             {

@@ -50,7 +50,7 @@ internal static class S2nnCommand
             var folder = parse.GetValue(out_)!;
             Directory.CreateDirectory(folder);
 
-            console.MarkupLineInterpolated($"task: {options.Classes} Poisson patterns over {options.Channels} channels, {options.TimeSteps} ms; network: {options.Channels} -> {string.Join(" -> ", options.Hidden.Select(h => $"{h} LIF"))} -> {options.Classes} readout, one S2NN for all layers");
+            console.MarkupLineInterpolated($"task: {options.Task.Classes} Poisson patterns over {options.Task.Channels} channels, {options.Task.TimeSteps} ms; network: {options.Task.Channels} -> {string.Join(" -> ", options.Hidden.Select(h => $"{h} LIF"))} -> {options.Task.Classes} readout, one S2NN for all layers");
             console.MarkupLineInterpolated($"alpha, beta = 1e-6 + softplus(raw), epsilon = softplus(raw); {Name(options.HyperGradient)} hyper-gradient; Adam {F(options.LearningRate)} (weights), {F(options.HyperLearningRate)} (raw hyperparameters)");
             var runs = new List<S2nnRun>();
             console.Progress().AutoClear(true).Start(ctx =>
