@@ -32,15 +32,18 @@ public sealed class StewartNeftciNeuron : NeuronLayer
     /// <param name="threshold">θ (default 0).</param>
     /// <param name="surrogate">Spike function (default fast sigmoid with slope 10).</param>
     /// <param name="detachReset">Cut the gradient through the reset trace's spike input (default true).</param>
+    /// <param name="normalizedTraces">Scale each trace's input by (1 - decay), as DECOLLE's released code does
+    /// (Q ← β Q + (1-β) I, P ← α P + (1-α) Q), so a constant input I settles at U = I instead of I / ((1-α)(1-β)):
+    /// the potential stays on the scale of the reset and of the surrogate's width. Default false (the paper's text: jumps of 1).</param>
     public StewartNeftciNeuron(FeatureShape shape, double synapticDecay = 0.95, double membraneDecay = 0.9, double resetDecay = 0.65,
-        double resetWeight = 1.0, double threshold = 0.0, SurrogateFunction? surrogate = null, bool detachReset = true)
+        double resetWeight = 1.0, double threshold = 0.0, SurrogateFunction? surrogate = null, bool detachReset = true, bool normalizedTraces = false)
         : base(nameof(StewartNeftciNeuron), shape, "Q", "P", "R", "U", "spike")
     {
         (SynapticDecay, MembraneDecay, ResetDecay) =
             (Fraction(synapticDecay, nameof(synapticDecay)), Fraction(membraneDecay, nameof(membraneDecay)), Fraction(resetDecay, nameof(resetDecay)));
         if (!double.IsFinite(resetWeight) || resetWeight < 0) throw new ArgumentException($"StewartNeftciNeuron: resetWeight must be finite and >= 0, got {resetWeight}.", nameof(resetWeight));
         if (!double.IsFinite(threshold)) throw new ArgumentException($"StewartNeftciNeuron: threshold must be finite, got {threshold}.", nameof(threshold));
-        (ResetWeight, Theta, DetachReset) = (resetWeight, threshold, detachReset);
+        (ResetWeight, Theta, DetachReset, NormalizedTraces) = (resetWeight, threshold, detachReset, normalizedTraces);
         Surrogate = surrogate ?? new FastSigmoid(slope: 10.0);
         register_module("surrogate", Surrogate);
         register_parameter("bias", new Parameter(zeros(Shape.ToArray())));
@@ -64,6 +67,9 @@ public sealed class StewartNeftciNeuron : NeuronLayer
     /// <summary>Whether the spike entering the reset trace is detached.</summary>
     public bool DetachReset { get; }
 
+    /// <summary>Whether each trace's input is scaled by (1 - its decay).</summary>
+    public bool NormalizedTraces { get; }
+
     /// <summary>The spike function.</summary>
     public SurrogateFunction Surrogate { get; }
 
@@ -77,8 +83,8 @@ public sealed class StewartNeftciNeuron : NeuronLayer
     protected override Tensor Advance(Tensor input, Tensor[] coefficients)
     {
         var (q, p, r, s) = (Get(Q, input), Get(P, input), Get(R, input), Get(S, input));
-        var newP = MembraneDecay * p + q;
-        var newQ = SynapticDecay * q + input;
+        var newP = NormalizedTraces ? MembraneDecay * p + (1 - MembraneDecay) * q : MembraneDecay * p + q;
+        var newQ = NormalizedTraces ? SynapticDecay * q + (1 - SynapticDecay) * input : SynapticDecay * q + input;
         var newR = ResetDecay * r - ResetWeight * (DetachReset ? s.detach() : s);
         var u = newP + newR + Param("bias");
         var spike = Surrogate.forward(Theta == 0 ? u : u - Theta);
@@ -92,7 +98,7 @@ public sealed class StewartNeftciNeuron : NeuronLayer
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"StewartNeftciNeuron({TensorText.Shape(Shape)}, syn={SynapticDecay}, mem={MembraneDecay}, reset={ResetDecay}, w_r={ResetWeight}, theta={Theta}, {Surrogate})";
+        $"StewartNeftciNeuron({TensorText.Shape(Shape)}, syn={SynapticDecay}, mem={MembraneDecay}, reset={ResetDecay}, w_r={ResetWeight}, theta={Theta}{(NormalizedTraces ? ", normalized" : "")}, {Surrogate})";
 
     private static double Fraction(double value, string what) =>
         value >= 0 && value < 1 ? value : throw new ArgumentException($"StewartNeftciNeuron: {what} must be in [0, 1), got {value}.", what);
