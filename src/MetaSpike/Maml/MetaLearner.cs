@@ -49,7 +49,7 @@ public sealed class MetaLearner : nn.Module
         Rates.to(firstParameter.device);
         Inner = new InnerLoop(network, settings.Inner, Rates, Soel);
         _isWeight = FunctionalCall.ParameterNames(network).Select(n => n.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
-        Optimizer = Optimizers.Create(parameters(), new OptimizerSettings { Kind = OptimizerKind.Adam, LearningRate = settings.OuterLearningRate });
+        Optimizer = Optimizers.Create(parameters(), new OptimizerSettings { Kind = settings.OuterOptimizer == OuterOptimizer.Sgd ? OptimizerKind.Sgd : OptimizerKind.Adam, LearningRate = settings.OuterLearningRate });
         _schedule = new CosineSchedule(settings.OuterLearningRate, settings.Iterations, settings.OuterLearningRate * settings.FinalLearningRateFactor);
     }
 
@@ -101,15 +101,31 @@ public sealed class MetaLearner : nn.Module
     }
 
     /// <summary>
+    /// An inner loop with other settings (e.g. more frozen layers at test time) that shares this learner's learnt
+    /// step sizes and SOEL threshold.
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings switch SOEL on or off, or change the step-size kind.</exception>
+    public InnerLoop CreateInnerLoop(InnerLoopSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if ((settings.Soel is null) != (Soel is null)) throw new ArgumentException("an evaluation inner loop must use SOEL exactly when training did.", nameof(settings));
+        if (settings.RateKind != Rates.Kind) throw new ArgumentException($"the step-size kind must stay {Rates.Kind}.", nameof(settings));
+        return new InnerLoop(Network, settings, Rates, Soel);
+    }
+
+    /// <summary>
     /// Adapts to <paramref name="task"/>'s support set with <paramref name="innerSteps"/> steps (default: the
     /// training count) and measures the query set. The meta-parameters are not changed.
     /// </summary>
-    public TaskEvaluation Evaluate(TaskData task, int? innerSteps = null)
+    /// <param name="task">The task.</param>
+    /// <param name="innerSteps">Inner steps at test time (default: as in training).</param>
+    /// <param name="inner">Another inner loop from <see cref="CreateInnerLoop"/> (default: the training one).</param>
+    public TaskEvaluation Evaluate(TaskData task, int? innerSteps = null, InnerLoop? inner = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         using var scope = NewDisposeScope();
         var start = DetachedStart();
-        var adapted = Adapt(start, task, innerSteps);
+        var adapted = Adapt(start, task, innerSteps, inner);
         using var _ = no_grad();
         var (accBefore, _) = Measure(start, task.QueryFrames, task.QueryLabels);
         var (acc, loss) = Measure(adapted.Parameters, task.QueryFrames, task.QueryLabels);
@@ -127,10 +143,10 @@ public sealed class MetaLearner : nn.Module
     }
 
     /// <summary>Adapts <paramref name="start"/> (e.g. <see cref="DetachedStart"/>) to the task's support set, first order; results detached.</summary>
-    public Adaptation Adapt(IReadOnlyList<Tensor> start, TaskData task, int? innerSteps = null)
+    public Adaptation Adapt(IReadOnlyList<Tensor> start, TaskData task, int? innerSteps = null, InnerLoop? inner = null)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var adapted = Inner.Adapt(start, task.SupportFrames, task.SupportLabels, innerSteps ?? Settings.Inner.Steps, createGraph: false);
+        var adapted = (inner ?? Inner).Adapt(start, task.SupportFrames, task.SupportLabels, innerSteps ?? Settings.Inner.Steps, createGraph: false);
         return adapted with { Parameters = adapted.Parameters.Select(p => p.detach()).ToArray() };
     }
 

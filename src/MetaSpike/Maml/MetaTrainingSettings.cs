@@ -13,6 +13,16 @@ public enum MetaAlgorithm
     Reptile,
 }
 
+/// <summary>The optimiser of the meta-parameters.</summary>
+public enum OuterOptimizer
+{
+    /// <summary>Adam (the paper).</summary>
+    Adam,
+
+    /// <summary>Plain SGD without momentum.</summary>
+    Sgd,
+}
+
 /// <summary>The outer loop: algorithm, meta-batch and the outer Adam with cosine annealing.</summary>
 public sealed record MetaTrainingSettings
 {
@@ -25,7 +35,10 @@ public sealed record MetaTrainingSettings
     /// <summary>Tasks per meta-update; their outer gradients are averaged (the paper: 1).</summary>
     public int MetaBatch { get; init; } = 1;
 
-    /// <summary>The outer Adam's starting learning rate (the paper: 0.002).</summary>
+    /// <summary>The outer optimiser: Adam (the paper) or plain SGD (e.g. classic Reptile with a meta step size).</summary>
+    public OuterOptimizer OuterOptimizer { get; init; } = OuterOptimizer.Adam;
+
+    /// <summary>The outer optimiser's starting learning rate (the paper: Adam, 0.002).</summary>
     public double OuterLearningRate { get; init; } = 0.002;
 
     /// <summary>Cosine annealing ends at OuterLearningRate × this (the paper: 1/50).</summary>
@@ -43,6 +56,7 @@ public sealed record MetaTrainingSettings
         if (!Enum.IsDefined(Algorithm)) throw new ArgumentException($"unknown meta-algorithm {Algorithm}.");
         ArgumentNullException.ThrowIfNull(Inner);
         Inner.Validate();
+        if (!Enum.IsDefined(OuterOptimizer)) throw new ArgumentException($"unknown outer optimiser {OuterOptimizer}.");
         if (MetaBatch < 1) throw new ArgumentException($"the meta-batch must hold at least 1 task, got {MetaBatch}.");
         if (!double.IsFinite(OuterLearningRate) || OuterLearningRate <= 0) throw new ArgumentException($"the outer learning rate must be finite and > 0, got {OuterLearningRate}.");
         if (!double.IsFinite(FinalLearningRateFactor) || FinalLearningRateFactor <= 0 || FinalLearningRateFactor > 1)
