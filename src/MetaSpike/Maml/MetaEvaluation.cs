@@ -1,0 +1,58 @@
+using MetaSpike.Data.Generators;
+
+namespace MetaSpike.Maml;
+
+/// <summary>Accuracy over trials of tasks: the paper's protocol reports the mean ± std over trials.</summary>
+/// <param name="Mean">Mean of the trial accuracies.</param>
+/// <param name="Std">Standard deviation of the trial accuracies (population; 0 for one trial).</param>
+/// <param name="TrialAccuracies">Each trial's mean query accuracy over its tasks.</param>
+/// <param name="MeanBefore">Mean query accuracy before adaptation (the meta-parameters as they are).</param>
+/// <param name="InnerSteps">Inner steps used.</param>
+public sealed record EvaluationSummary(double Mean, double Std, IReadOnlyList<double> TrialAccuracies, double MeanBefore, int InnerSteps)
+{
+    /// <summary>"97.5 ± 1.2 %".</summary>
+    public override string ToString() => FormattableString.Invariant($"{100 * Mean:F1} ± {100 * Std:F1} %");
+}
+
+/// <summary>Evaluates a meta-learner on a split: trial t uses tasks t·M .. t·M + M - 1 of that split (the same tasks every time).</summary>
+public static class MetaEvaluation
+{
+    /// <summary>Adapts to and scores <paramref name="trials"/> × <paramref name="tasksPerTrial"/> tasks of <paramref name="split"/>.</summary>
+    /// <param name="learner">The meta-learner (not changed).</param>
+    /// <param name="loader">Task source.</param>
+    /// <param name="split">Usually meta-validation (model selection) or meta-test (report).</param>
+    /// <param name="trials">Trials (the paper: 10).</param>
+    /// <param name="tasksPerTrial">Tasks per trial.</param>
+    /// <param name="innerSteps">Inner steps at test time (default: as in training).</param>
+    /// <param name="inner">Another inner loop (e.g. more frozen layers), from <see cref="MetaLearner.CreateInnerLoop"/>.</param>
+    /// <param name="taskDone">Called after each task (progress).</param>
+    /// <exception cref="ArgumentException">Fewer than one trial or task.</exception>
+    public static EvaluationSummary Run(MetaLearner learner, FewShotTaskLoader loader, MetaSplit split, int trials, int tasksPerTrial,
+        int? innerSteps = null, InnerLoop? inner = null, Action? taskDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        ArgumentNullException.ThrowIfNull(loader);
+        if (trials < 1 || tasksPerTrial < 1) throw new ArgumentException($"need at least one trial of one task, got {trials} x {tasksPerTrial}.");
+        var device = learner.Network.parameters().First().device;
+        var accuracies = new double[trials];
+        double before = 0;
+        for (int t = 0; t < trials; t++)
+        {
+            double sum = 0;
+            for (int k = 0; k < tasksPerTrial; k++)
+            {
+                using var cpu = loader.Load(split, t * tasksPerTrial + k);
+                var task = cpu.To(device);
+                var result = learner.Evaluate(task, innerSteps, inner);
+                if (!ReferenceEquals(task, cpu)) task.Dispose();
+                sum += result.Accuracy;
+                before += result.AccuracyBefore;
+                taskDone?.Invoke();
+            }
+            accuracies[t] = sum / tasksPerTrial;
+        }
+        double mean = accuracies.Average();
+        double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / trials);
+        return new EvaluationSummary(mean, std, accuracies, before / (trials * tasksPerTrial), innerSteps ?? learner.Settings.Inner.Steps);
+    }
+}
