@@ -23,6 +23,7 @@ public static class MetaSpikeCli
         root.Subcommands.Add(TutorialCommands.Create(console));
         root.Subcommands.Add(DataCommands.Create(console));
         root.Subcommands.Add(Commands.SurrogateMeta.SurrogateMetaCommand.Create(console));
+        root.Subcommands.Add(Commands.Maml.MamlCommand.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -1,0 +1,68 @@
+using MetaSpike.Maml;
+
+namespace MetaSpike.Cli.Commands.Maml;
+
+/// <summary>Everything <c>metaspike maml</c> was asked to do, after parsing (defaults: the built-in glyph job).</summary>
+internal sealed record MamlConfig
+{
+    public string Dataset { get; init; } = "glyphs";
+    public string? DataPath { get; init; }
+    public int GlyphClasses { get; init; } = 1000;
+    public int? TimeSteps { get; init; }
+    public double? BinMs { get; init; }
+    public int Ways { get; init; } = 5;
+    public int Shots { get; init; } = 1;
+    public int Queries { get; init; } = 5;
+    public string Network { get; init; } = "conv";
+    public IReadOnlyList<int>? Filters { get; init; }
+    public int? Window { get; init; }
+    public double Gain { get; init; } = 10;
+    public double InitRate { get; init; } = 0.05;
+    public int Hidden { get; init; } = 128;
+    public MetaAlgorithm Algorithm { get; init; } = MetaAlgorithm.Maml;
+    public InnerLoopSettings Inner { get; init; } = new() { LearningRate = 5.0 };
+    public int? TestInnerSteps { get; init; }
+    public int MetaBatch { get; init; } = 1;
+    public double OuterLr { get; init; } = 0.002;
+    public int Iterations { get; init; } = 1500;
+    public WeightQuantizer? OuterQuantizer { get; init; }
+    public int ValidateEvery { get; init; } = 250;
+    public int ValidationTasks { get; init; } = 20;
+    public int Trials { get; init; } = 10;
+    public int TasksPerTrial { get; init; } = 20;
+    public IReadOnlyList<int> Sweep { get; init; } = [0, 1, 2, 3, 5, 10];
+    public long Seed { get; init; }
+    public string Out { get; init; } = "metaspike-maml";
+    public bool Fresh { get; init; }
+    public string Device { get; init; } = "cpu";
+    public string? Experiment { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (Ways < 2) throw new ArgumentException($"--ways must be at least 2, got {Ways}.");
+        if (Shots < 1) throw new ArgumentException($"--shots must be at least 1, got {Shots}.");
+        if (Queries < 1) throw new ArgumentException($"--queries must be at least 1, got {Queries}.");
+        if (GlyphClasses < 10) throw new ArgumentException($"--classes must be at least 10, got {GlyphClasses}.");
+        if (TimeSteps is < 1) throw new ArgumentException($"--time-steps must be at least 1, got {TimeSteps}.");
+        if (BinMs is { } b && !(b > 0 && double.IsFinite(b))) throw new ArgumentException($"--bin-ms must be > 0, got {b}.");
+        if (!double.IsFinite(Gain) || Gain <= 0) throw new ArgumentException($"--gain must be > 0, got {Gain}.");
+        if (!double.IsFinite(InitRate) || InitRate < 0 || InitRate >= 1) throw new ArgumentException($"--init-rate must be in [0, 1) (0: no activity initialisation), got {InitRate}.");
+        if (Hidden < 1) throw new ArgumentException($"--hidden must be at least 1, got {Hidden}.");
+        if (TestInnerSteps is < 0) throw new ArgumentException($"--test-inner-steps must be >= 0, got {TestInnerSteps}.");
+        if (Trials < 1 || TasksPerTrial < 1) throw new ArgumentException($"--trials and --tasks-per-trial must be at least 1, got {Trials} and {TasksPerTrial}.");
+        if (Sweep.Any(s => s < 0)) throw new ArgumentException("--sweep lists inner-step counts >= 0.");
+        Settings().Validate();
+    }
+
+    /// <summary>The outer loop's settings.</summary>
+    public MetaTrainingSettings Settings() => new()
+    {
+        Algorithm = Algorithm,
+        Inner = Inner,
+        MetaBatch = MetaBatch,
+        OuterLearningRate = OuterLr,
+        Iterations = Math.Max(1, Iterations),
+        OuterQuantizer = OuterQuantizer,
+    };
+}
