@@ -47,4 +47,24 @@ internal static class MamlPlots
         plot.YLabel("meta-test accuracy (mean ± std over trials)");
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
+
+    /// <summary>Log-binned histograms of update magnitudes, one line per kind of update (zeros not shown).</summary>
+    public static byte[] Histograms(string title, IReadOnlyList<(string Label, UpdateHistogram Histogram)> series, int width = 800, int height = 450)
+    {
+        var plot = new Plot();
+        foreach (var (label, histogram) in series)
+        {
+            double total = Math.Max(1, histogram.Total);
+            var xs = histogram.Bins.Centers.Select(Math.Log10).ToArray();
+            var ys = histogram.Counts.Select(n => n / total).ToArray();
+            var line = plot.Add.ScatterLine(xs, ys);
+            line.LegendText = $"{label} ({100.0 * histogram.Zeros / total:F0} % zero)";
+            line.LineWidth = 2;
+        }
+        plot.Title(title);
+        plot.XLabel("log10 |dw|");
+        plot.YLabel("fraction of weights");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
 }

@@ -4,7 +4,7 @@ namespace MetaSpike.Maml;
 
 /// <summary>Accuracy over trials of tasks: the paper's protocol reports the mean ± std over trials.</summary>
 /// <param name="Mean">Mean of the trial accuracies.</param>
-/// <param name="Std">Standard deviation of the trial accuracies (population; 0 for one trial).</param>
+/// <param name="Std">Sample standard deviation of the trial accuracies (0 for one trial).</param>
 /// <param name="TrialAccuracies">Each trial's mean query accuracy over its tasks.</param>
 /// <param name="MeanBefore">Mean query accuracy before adaptation (the meta-parameters as they are).</param>
 /// <param name="InnerSteps">Inner steps used.</param>
@@ -51,8 +51,7 @@ public static class MetaEvaluation
             }
             accuracies[t] = sum / tasksPerTrial;
         }
-        double mean = accuracies.Average();
-        double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / trials);
+        var (mean, std) = MeanStd.Of(accuracies);
         return new EvaluationSummary(mean, std, accuracies, before / (trials * tasksPerTrial), innerSteps ?? learner.Settings.Inner.Steps);
     }
 }

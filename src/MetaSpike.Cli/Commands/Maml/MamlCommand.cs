@@ -98,5 +98,5 @@ internal static class MamlCommand
         $"inner {c.Inner.Steps} x lr {c.Inner.LearningRate} ({c.Inner.RateKind}), outer Adam {c.OuterLr} cosine to /50, meta-batch {c.MetaBatch}, " +
         $"{c.Iterations} iterations, T={c.TimeSteps?.ToString(CultureInfo.InvariantCulture) ?? "default"}, gain {c.Gain}, init rate {c.InitRate}, seed {c.Seed}");
 
-    public static string Percent(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture) + " %";
+    public static string Percent(double x) => double.IsNaN(x) ? "—" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + " %";
 }

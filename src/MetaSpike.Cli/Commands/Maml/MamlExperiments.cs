@@ -3,9 +3,7 @@ using System.Text.Json;
 using MetaSpike.Cli.Plotting;
 using MetaSpike.IO;
 using MetaSpike.Maml;
-using MetaSpike.Modules;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace MetaSpike.Cli.Commands.Maml;
 
@@ -37,9 +35,11 @@ internal static class MamlExperiments
             "soel" => Compare(context, "soel", "Error-triggered plasticity (SOEL, Sec. 3.7)",
                 [("MAML, SGD inner loop", config.Inner), ("MAML, SOEL head (threshold learnt)", config.Inner with { Soel = config.Inner.Soel ?? new SoelSettings() })]),
             "cnn" => Algorithms(context, "cnn", [("MAML-SNN", config with { Network = "conv" }), ("MAML-CNN (event counts)", config with { Network = "cnn" })]),
+            "update-stats" => MamlBaselines.UpdateStats(context),
+            "transfer" => MamlBaselines.TransferExperiment(context),
             "compare" => Algorithms(context, "compare",
                 [("MAML-SNN", config with { Algorithm = MetaAlgorithm.Maml }), ("FOMAML-SNN", config with { Algorithm = MetaAlgorithm.FirstOrderMaml }),
-                 ("MAML-CNN", config with { Algorithm = MetaAlgorithm.Maml, Network = "cnn" })]),
+                 ("MAML-CNN", config with { Algorithm = MetaAlgorithm.Maml, Network = "cnn" })], withTransfer: true),
             _ => throw new ArgumentException($"unknown --experiment '{name}'; use one of {string.Join(", ", Names)}."),
         };
     }
@@ -89,7 +89,7 @@ internal static class MamlExperiments
         Algorithms(x, name, variants.Select(v => (v.Label, x.Config with { Inner = v.Inner })).ToList(), title);
 
     /// <summary>Trains one model per configuration and tests each.</summary>
-    private static int Algorithms(ExperimentContext x, string name, IReadOnlyList<(string Label, MamlConfig Config)> variants, string? title = null)
+    private static int Algorithms(ExperimentContext x, string name, IReadOnlyList<(string Label, MamlConfig Config)> variants, string? title = null, bool withTransfer = false)
     {
         var rows = new List<(string, EvaluationSummary, string)>();
         foreach (var (label, config) in variants)
@@ -97,6 +97,11 @@ internal static class MamlExperiments
             if (x.Train(Folder(label), config) is not { } trained) return 130;
             var note = trained.Learner.Soel is { } soel ? FormattableString.Invariant($"learnt threshold {soel.Threshold:G3}") : "";
             rows.Add((label, x.Test(trained, label), note));
+        }
+        if (withTransfer)
+        {
+            var shot = MamlBaselines.Transfer(x).PerShot[x.Config.Shots - 1];
+            rows.Add(($"transfer learning, {shot.Shots} shot(s)", new EvaluationSummary(shot.Accuracy.Mean, shot.Accuracy.Std, [], double.NaN, 0), "pre-trained body, head fine-tuned"));
         }
         return x.Report(name, title ?? "Meta-test accuracy by method (Table 3)", "method", rows);
     }
