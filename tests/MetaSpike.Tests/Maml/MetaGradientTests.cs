@@ -116,6 +116,28 @@ public sealed class MetaGradientTests
     }
 
     /// <summary>
+    /// SOEL with θ → 0 is SGD on the head, so its meta-gradient must be that of MAML with every body layer frozen:
+    /// second order through the error and the head's input spikes, and for first order the update a constant
+    /// (in particular no derivative through the body's features).
+    /// </summary>
+    [Theory]
+    [InlineData(MetaAlgorithm.Maml)]
+    [InlineData(MetaAlgorithm.FirstOrderMaml)]
+    public void Soel_with_a_tiny_threshold_has_the_meta_gradient_of_head_only_maml(MetaAlgorithm algorithm)
+    {
+        var task = DenseTask(7);
+        var soel = OneMetaStep(TinyDense(7), task, UnitSgd(algorithm, OneStep with { Soel = new SoelSettings(1e-9, Learn: false) })).MetaGradient;
+        var headOnly = TinyDense(7);
+        var (start, expected, learner) = OneMetaStep(headOnly, task, UnitSgd(algorithm, OneStep with { FrozenLayers = headOnly.LayerCount - 1 }));
+        AllClose(expected, soel, 1e-6, $"{algorithm} meta-gradient with SOEL (θ = 1e-9)");
+        if (algorithm == MetaAlgorithm.FirstOrderMaml)
+        {
+            var theta1 = HandSgd(headOnly, start, task, Alpha, 1, learner.Inner.Adapts);
+            AllClose(Autograd.Grad([LossOf(headOnly, theta1, task.QueryFrames, task.QueryLabels)], theta1), soel, 1e-6, "first-order SOEL meta-gradient");
+        }
+    }
+
+    /// <summary>
     /// θ_1 = θ_0 - r ⊙ ∇L_s(θ_0) with learnable r, and ∇L_s(θ_0) does not depend on r, so ∂L_q(θ_1)/∂r =
     /// -∇L_s(θ_0) ⊙ ∇L_q(θ_1), summed over the tensor for one rate per tensor.
     /// </summary>
