@@ -72,7 +72,9 @@ public sealed class ErrorTriggeredPlasticity : nn.Module
         var triggered = theta * counts + (error - error.detach());
         // y = f W^T + b  ⇒  ∂L/∂W = Σ Ê ⊗ f over steps and samples.
         var e2 = triggered.reshape(-1, triggered.shape[^1]);
-        var f2 = features.reshape(-1, features.shape[^1]);
+        // First order: like SGD's detached gradient, the direction is a constant in the network's weights (it
+        // still depends on θ and the rates, which are learnt); only second order differentiates through f.
+        var f2 = (createGraph ? features : features.detach()).reshape(-1, features.shape[^1]);
         var weightDirection = e2.t().matmul(f2);
         var biasDirection = network.Head.HasBias ? e2.sum([0]) : null;
         return (rateOfWeight(weightDirection), biasDirection is null ? null : rateOfBias(biasDirection), loss);

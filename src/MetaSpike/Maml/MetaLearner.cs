@@ -83,6 +83,8 @@ public sealed class MetaLearner : nn.Module
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (tasks.Count == 0) throw new ArgumentException("a meta-update needs at least one task.", nameof(tasks));
+        // zero_grad and the optimiser step create tensor handles (one per parameter's gradient); free them each step.
+        using var stepScope = NewDisposeScope();
         manual_seed(Seeds.Mix(seed, Iteration));
         double lr = Schedules.Apply(Optimizer, _schedule, Iteration);
         Optimizer.zero_grad();
