@@ -85,7 +85,8 @@ public sealed class MetaLearner : nn.Module
         if (tasks.Count == 0) throw new ArgumentException("a meta-update needs at least one task.", nameof(tasks));
         manual_seed(Seeds.Mix(seed, Iteration));
         double lr = Schedules.Apply(Optimizer, _schedule, Iteration);
-        Optimizer.zero_grad();
+        // zero_grad reads each parameter's .grad, and every read makes a tensor handle: scoped, or one leaks per parameter and step.
+        using (NewDisposeScope()) Optimizer.zero_grad();
         var meta = FunctionalCall.Parameters(Network);
         double supportLoss = 0, queryLoss = 0, queryAccuracy = 0;
         foreach (var task in tasks)
