@@ -83,7 +83,7 @@ public sealed class MetaLearner : nn.Module
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (tasks.Count == 0) throw new ArgumentException("a meta-update needs at least one task.", nameof(tasks));
-        // zero_grad and the optimiser step create tensor handles (one per parameter's gradient); free them each step.
+        // zero_grad leaves one tensor handle per parameter gradient behind; free them (and any others) every step.
         using var stepScope = NewDisposeScope();
         manual_seed(Seeds.Mix(seed, Iteration));
         double lr = Schedules.Apply(Optimizer, _schedule, Iteration);

@@ -17,12 +17,15 @@ public sealed class MetaGradientTests
 
     private static readonly InnerLoopSettings OneStep = new() { Steps = 1, LearningRate = Alpha };
 
-    /// <summary>Runs one meta-step on a single task and returns θ_0 and the meta-gradient left on the parameters.</summary>
-    private static (Tensor[] Start, Tensor[] MetaGradient, MetaLearner Learner) OneMetaStep(FewShotNetwork network, TaskData task, MetaTrainingSettings settings)
+    /// <summary>Runs one meta-step and returns θ_0 and the meta-gradient left on the parameters.</summary>
+    private static (Tensor[] Start, Tensor[] MetaGradient, MetaLearner Learner) OneMetaStep(FewShotNetwork network, TaskData task, MetaTrainingSettings settings) =>
+        OneMetaStep(network, [task], settings);
+
+    private static (Tensor[] Start, Tensor[] MetaGradient, MetaLearner Learner) OneMetaStep(FewShotNetwork network, TaskData[] tasks, MetaTrainingSettings settings)
     {
         var start = Leaves(network);
         var learner = new MetaLearner(network, settings);
-        learner.Step([task]);
+        learner.Step(tasks);
         var gradient = MetaGradients(network);
         // Plain SGD with rate 1: the update is exactly minus the gradient.
         var after = FunctionalCall.Parameters(network);
@@ -62,17 +65,20 @@ public sealed class MetaGradientTests
     }
 
     /// <summary>
-    /// Central differences of L_q(θ_0 - α ∇L_s(θ_0)) in every element of θ_0, for a non-spiking (ReLU) network where
-    /// the loss is smooth almost everywhere: this checks the second-order meta-gradient with no autograd at all on
-    /// the outer level.
+    /// Central differences of L_q(θ_n(θ_0)), θ_n by n hand-written SGD steps, in every element of θ_0, for a
+    /// non-spiking (ReLU) network where the loss is smooth almost everywhere: this checks the second-order
+    /// meta-gradient with no autograd at all on the outer level.
     /// </summary>
-    [Fact]
-    public void Second_order_meta_gradient_matches_finite_differences_on_a_smooth_network()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Second_order_meta_gradient_matches_finite_differences_on_a_smooth_network(int innerSteps)
     {
         var network = TinyCnn(3);
         var task = ImageTask(3);
-        var (start, meta, learner) = OneMetaStep(network, task, UnitSgd(MetaAlgorithm.Maml, OneStep));
-        AssertFiniteDifferences(network, task, start, meta, learner.Inner.Adapts, Enumerable.Range(0, start.Length));
+        var (start, meta, learner) = OneMetaStep(network, task, UnitSgd(MetaAlgorithm.Maml, OneStep with { Steps = innerSteps }));
+        AssertFiniteDifferences(network, task, start, meta, learner.Inner.Adapts, Enumerable.Range(0, start.Length), innerSteps);
+        if (innerSteps > 1) return;
 
         // Where the network is smooth, the exact meta-gradient is not the first-order one.
         var firstOrder = OneStepGradients(network, task, start, createGraph: false).Query;
@@ -96,7 +102,7 @@ public sealed class MetaGradientTests
         var (start, meta, learner) = OneMetaStep(network, task, UnitSgd(MetaAlgorithm.Maml, headOnly));
         var head = Enumerable.Range(0, start.Length).Where(i => network.LayerOfParameter[i] == 1).ToArray();
         Assert.Equal(2, head.Length);
-        AssertFiniteDifferences(network, task, start, meta, learner.Inner.Adapts, head);
+        AssertFiniteDifferences(network, task, start, meta, learner.Inner.Adapts, head, 1);
     }
 
     [Fact]
@@ -113,6 +119,16 @@ public sealed class MetaGradientTests
         var after = FunctionalCall.Parameters(network);
         AllClose(thetaN, after, 1e-12, "Reptile's new θ_0 against θ_n");
         Assert.All(Enumerable.Range(0, start.Length), i => Assert.False(Identical(start[i], after[i]), $"parameter {i} did not move"));
+    }
+
+    [Fact]
+    public void A_meta_batch_averages_the_tasks_meta_gradients()
+    {
+        var tasks = new[] { DenseTask(8), DenseTask(9) };
+        var settings = UnitSgd(MetaAlgorithm.Maml, OneStep);
+        var single = tasks.Select(t => OneMetaStep(TinyDense(8), t, settings).MetaGradient).ToArray();
+        var batch = OneMetaStep(TinyDense(8), tasks, settings).MetaGradient;
+        AllClose(single[0].Zip(single[1], (a, b) => (a + b) / 2).ToArray(), batch, 1e-12, "meta-batch of two");
     }
 
     /// <summary>
@@ -166,14 +182,15 @@ public sealed class MetaGradientTests
         return (support, Autograd.Grad([LossOf(network, theta1, task.QueryFrames, task.QueryLabels)], theta1));
     }
 
-    private static void AssertFiniteDifferences(FewShotNetwork network, TaskData task, Tensor[] start, Tensor[] meta, IReadOnlyList<bool> adapts, IEnumerable<int> tensors)
+    private static void AssertFiniteDifferences(FewShotNetwork network, TaskData task, Tensor[] start, Tensor[] meta, IReadOnlyList<bool> adapts,
+        IEnumerable<int> tensors, int innerSteps)
     {
         const double h = 1e-5;
         double Outer(Tensor[] theta0)
         {
-            var theta1 = HandSgd(network, theta0.Select(p => p.requires_grad_(true)).ToArray(), task, Alpha, 1, adapts);
+            var thetaN = HandSgd(network, theta0.Select(p => p.requires_grad_(true)).ToArray(), task, Alpha, innerSteps, adapts);
             using var _ = no_grad();
-            return LossOf(network, theta1, task.QueryFrames, task.QueryLabels).ToDouble();
+            return LossOf(network, thetaN, task.QueryFrames, task.QueryLabels).ToDouble();
         }
         Tensor[] Shifted(int tensor, long element, double by)
         {
