@@ -57,9 +57,11 @@ public sealed class FewShotNetwork : nn.Module<Tensor, Tensor>
         }
         head.SetStepMode(kind == FewShotInput.Spiking ? StepMode.Multi : StepMode.Single);
         _layerOfParameter = NumberLayers();
+        _isWeight = FunctionalCall.ParameterNames(this).Select(n => n.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
     }
 
     private readonly int[] _layerOfParameter;
+    private readonly bool[] _isWeight;
 
     /// <summary>Input to features.</summary>
     public Sequential Body { get; }
@@ -91,6 +93,9 @@ public sealed class FewShotNetwork : nn.Module<Tensor, Tensor>
     /// head <see cref="LayerCount"/> - 1.
     /// </summary>
     public IReadOnlyList<int> LayerOfParameter => _layerOfParameter;
+
+    /// <summary>For each parameter in <see cref="FunctionalCall.Parameters"/> order, whether it is a convolution or linear weight (what quantisation acts on).</summary>
+    public IReadOnlyList<bool> IsWeight => _isWeight;
 
     /// <summary>The logits [batch, ways] for input frames [T, batch, C, H, W] (or [T, batch, F]).</summary>
     public override Tensor forward(Tensor frames) => LogitsOf(Head.forward(Features(frames)));

@@ -31,9 +31,7 @@ public static class FewShotNetworks
     public static FewShotNetwork StewartNeftciConv(long channels, long height, long width, int ways, IReadOnlyList<int>? filters = null,
         int kernel = 5, int gradientWindow = 30, double inputGain = 10.0, Func<SurrogateFunction>? surrogate = null)
     {
-        var f = filters ?? PaperFilters;
-        if (f.Count == 0 || f.Any(n => n < 1)) throw new ArgumentException($"filters must be a non-empty list of positive counts, got [{string.Join(", ", f)}].", nameof(filters));
-        var layers = ConvStages(channels, height, width, ways, f, kernel, out long features,
+        var layers = ConvStages(channels, height, width, ways, filters ?? PaperFilters, kernel, out long features,
             shape => new StewartNeftciNeuron(shape, surrogate: surrogate?.Invoke(), normalizedTraces: true));
         return new FewShotNetwork(new Sequential(layers), new Linear(features, ways), FewShotInput.Spiking, gradientWindow, inputGain);
     }
@@ -44,9 +42,7 @@ public static class FewShotNetworks
     /// </summary>
     public static FewShotNetwork EventCountCnn(long channels, long height, long width, int ways, IReadOnlyList<int>? filters = null, int kernel = 5)
     {
-        var f = filters ?? PaperFilters;
-        if (f.Count == 0 || f.Any(n => n < 1)) throw new ArgumentException($"filters must be a non-empty list of positive counts, got [{string.Join(", ", f)}].", nameof(filters));
-        var layers = ConvStages(channels, height, width, ways, f, kernel, out long features, _ => new Relu(), convBias: true);
+        var layers = ConvStages(channels, height, width, ways, filters ?? PaperFilters, kernel, out long features, _ => new Relu(), convBias: true);
         return new FewShotNetwork(new Sequential(layers), new Linear(features, ways), FewShotInput.EventCounts);
     }
 
@@ -70,6 +66,8 @@ public static class FewShotNetworks
     {
         if (channels < 1 || height < 1 || width < 1) throw new ArgumentException($"the input must be at least 1 x 1 x 1, got {channels} x {height} x {width}.");
         if (ways < 1) throw new ArgumentException($"ways must be at least 1, got {ways}.", nameof(ways));
+        if (filters.Count == 0 || filters.Any(n => n < 1))
+            throw new ArgumentException($"filters must be a non-empty list of positive counts, got [{string.Join(", ", filters)}].", nameof(filters));
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentException($"the kernel size must be odd and positive, got {kernel}.", nameof(kernel));
         var layers = new List<nn.Module<Tensor, Tensor>>();
         long c = channels, h = height, w = width;

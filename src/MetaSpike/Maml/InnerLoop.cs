@@ -21,7 +21,6 @@ public sealed record Adaptation(IReadOnlyList<Tensor> Parameters, IReadOnlyList<
 public sealed class InnerLoop
 {
     private readonly bool[] _adapts;
-    private readonly bool[] _isWeight;
     private readonly int _headWeight, _headBias;
 
     /// <summary>Creates the loop.</summary>
@@ -39,7 +38,6 @@ public sealed class InnerLoop
         var names = FunctionalCall.ParameterNames(network);
         int head = network.LayerCount - 1;
         _adapts = network.LayerOfParameter.Select(l => settings.Soel is null ? l >= settings.FrozenLayers : l == head).ToArray();
-        _isWeight = names.Select(n => n.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
         _headWeight = names.ToList().IndexOf("head.weight");
         _headBias = names.ToList().IndexOf("head.bias");
     }
@@ -84,7 +82,7 @@ public sealed class InnerLoop
                 if (updates[i] is not { } update) continue;
                 if (Settings.UpdateThreshold is { } fraction) update = Thresholded(update, fraction);
                 var next = theta[i] + update;
-                theta[i] = Settings.Quantizer is { } q && _isWeight[i] ? q.Apply(next) : next;
+                theta[i] = Settings.Quantizer is { } q && Network.IsWeight[i] ? q.Apply(next) : next;
             }
         }
         return new Adaptation(theta, losses);

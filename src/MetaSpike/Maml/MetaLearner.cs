@@ -30,7 +30,6 @@ public sealed record TaskEvaluation(double Accuracy, double Loss, double Accurac
 public sealed class MetaLearner : nn.Module
 {
     private readonly CosineSchedule _schedule;
-    private readonly bool[] _isWeight;
 
     /// <summary>Creates the learner and its outer Adam.</summary>
     /// <exception cref="ArgumentException">Bad settings.</exception>
@@ -48,7 +47,6 @@ public sealed class MetaLearner : nn.Module
         if (Soel is not null) register_module("soel", Soel);
         Rates.to(firstParameter.device);
         Inner = new InnerLoop(network, settings.Inner, Rates, Soel);
-        _isWeight = FunctionalCall.ParameterNames(network).Select(n => n.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
         Optimizer = Optimizers.Create(parameters(), new OptimizerSettings { Kind = settings.OuterOptimizer == OuterOptimizer.Sgd ? OptimizerKind.Sgd : OptimizerKind.Adam, LearningRate = settings.OuterLearningRate });
         _schedule = new CosineSchedule(settings.OuterLearningRate, settings.Iterations, settings.OuterLearningRate * settings.FinalLearningRateFactor);
     }
@@ -176,7 +174,7 @@ public sealed class MetaLearner : nn.Module
     }
 
     private IReadOnlyList<Tensor> StartOf(IReadOnlyList<Tensor> meta) =>
-        Settings.OuterQuantizer is { } q ? meta.Select((p, i) => _isWeight[i] ? q.Apply(p) : p).ToArray() : meta;
+        Settings.OuterQuantizer is { } q ? meta.Select((p, i) => Network.IsWeight[i] ? q.Apply(p) : p).ToArray() : meta;
 
     private (double Support, double Query, double Accuracy) MamlTask(IReadOnlyList<Tensor> meta, TaskData task, int metaBatch)
     {

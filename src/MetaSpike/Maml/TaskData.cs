@@ -45,8 +45,8 @@ public sealed class FewShotTaskLoader
         _samplers = splits.Select((s, i) => new TaskSampler(s, ways, shots, queries, Seeds.Mix32(seed, i))).ToArray();
         (Ways, Shots, Queries, Seed) = (ways, shots, queries, seed);
         var probe = splits[0].Source;
-        FrameShape = EventBinning.Shape(EventStream.Empty(probe.Width, probe.Height), dataset.Binning with { Steps = dataset.Binning.Steps ?? 1 });
         if (dataset.Binning.Steps is null) throw new ArgumentException("the meta-dataset's binning must fix the number of steps (every sample the same length).", nameof(dataset));
+        FrameShape = EventBinning.Shape(EventStream.Empty(probe.Width, probe.Height), dataset.Binning);
     }
 
     /// <summary>The meta-dataset.</summary>

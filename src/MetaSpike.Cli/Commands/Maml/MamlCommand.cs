@@ -35,7 +35,7 @@ internal static class MamlCommand
             TorchRuntime.EnsureLoaded();
             var config = o.Read(parse);
             config.Validate();
-            BilevelThreads(parse.GetValue(o.Threads));
+            SurrogateMeta.BilevelTraining.ApplyThreads(parse.GetValue(o.Threads));
             Directory.CreateDirectory(config.Out);
             using var interrupt = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
@@ -53,8 +53,6 @@ internal static class MamlCommand
         });
         return command;
     }
-
-    private static void BilevelThreads(int threads) => SurrogateMeta.BilevelTraining.ApplyThreads(threads);
 
     /// <summary>Train, validate, test, sweep the inner steps at test time, write figures and results.json.</summary>
     private static int MainJob(IAnsiConsole console, MamlConfig config, CancellationToken cancellation)
