@@ -74,7 +74,7 @@ internal static class MamlBaselines
             inner.RecordInnerLoop(learner, task);
             thresholded.RecordInnerLoop(learner, task, inner: thresholdLoop);
         }
-        var ordinary = UpdateRecorder.ForParameter(MamlSetup.Network(x.Config, trained.Loader, x.Config.Ways));
+        var ordinary = UpdateRecorder.ForParameter(learner.Network);
         Transfer(x, ordinary);
 
         var recorders = new (string Label, UpdateRecorder? Recorder)[]
