@@ -46,6 +46,12 @@ public sealed class Conv2d : FeedForwardLayer
     /// <summary>Whether the layer adds a bias.</summary>
     public bool HasBias { get; }
 
+    /// <summary>Stride (both directions).</summary>
+    public long Stride => _stride;
+
+    /// <summary>Zero padding on each side.</summary>
+    public long Padding => _padding;
+
     /// <summary>The output height or width for an input of size <paramref name="size"/>.</summary>
     public long OutputSize(long size) => (size + 2 * _padding - KernelSize) / _stride + 1;
 

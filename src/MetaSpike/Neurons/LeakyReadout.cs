@@ -32,6 +32,15 @@ public sealed class LeakyReadout : NeuronLayer
     /// <summary>How the input enters the potential.</summary>
     public InputKind Input { get; }
 
+    /// <summary>The membrane time constant in ms.</summary>
+    public double Tau => _tau;
+
+    /// <summary>The resting potential in mV.</summary>
+    public double VRest => _vRest;
+
+    /// <summary>The membrane resistance in ohms (used with <see cref="InputKind.Current"/>).</summary>
+    public double Resistance => _resistance;
+
     /// <inheritdoc />
     protected override Tensor[] Coefficients()
     {
