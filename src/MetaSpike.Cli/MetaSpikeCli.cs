@@ -24,6 +24,7 @@ public static class MetaSpikeCli
         root.Subcommands.Add(DataCommands.Create(console));
         root.Subcommands.Add(Commands.SurrogateMeta.SurrogateMetaCommand.Create(console));
         root.Subcommands.Add(Commands.Maml.MamlCommand.Create(console));
+        root.Subcommands.Add(Commands.Nir.NirCommand.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -27,6 +27,12 @@ public sealed record MetaTrainingRunOptions
     /// <summary>Seed of the meta-training tasks' order and of stochastic rounding.</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// A description of the network's architecture, saved as "model" in the user data of the checkpoint and of the
+    /// best-parameters file, so tools (e.g. <c>metaspike nir export</c>) can rebuild it from the file; null: none.
+    /// </summary>
+    public JsonObject? ModelDescription { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
     public void Validate()
     {
@@ -134,7 +140,7 @@ public sealed class MetaTrainingRun
                 if (validation > best.Accuracy)
                 {
                     best = (Learner.Iteration, validation);
-                    if (Options.BestPath is { } bestPath) Learner.SaveCheckpoint(bestPath);
+                    if (Options.BestPath is { } bestPath) Learner.SaveCheckpoint(bestPath, WithModel([]));
                 }
                 Save(curve, best);
                 Validated?.Invoke(point);
@@ -155,6 +161,12 @@ public sealed class MetaTrainingRun
             ["bestIteration"] = best.Iteration,
             ["bestAccuracy"] = double.IsFinite(best.Accuracy) ? best.Accuracy : null,
         };
-        Learner.SaveCheckpoint(path, user);
+        Learner.SaveCheckpoint(path, WithModel(user));
+    }
+
+    private JsonObject WithModel(JsonObject user)
+    {
+        if (Options.ModelDescription is { } model) user["model"] = model.DeepClone();
+        return user;
     }
 }

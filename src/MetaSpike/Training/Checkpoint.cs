@@ -85,6 +85,24 @@ public static class Checkpoint
         return metadata;
     }
 
+    /// <summary>
+    /// Restores only <paramref name="model"/> from the checkpoint's tensors whose names start with
+    /// <paramref name="prefix"/> (e.g. "network." for the network inside a MAML learner's checkpoint); other tensors and
+    /// the optimiser state are ignored, as are tensors under the prefix that the model does not have. Every model
+    /// tensor must be found with its shape and dtype, or nothing changes.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an intact checkpoint.</exception>
+    /// <exception cref="ArgumentException">The model does not match the tensors under the prefix; the message lists every difference.</exception>
+    public static CheckpointMetadata LoadModel(string path, nn.Module model, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var (bytes, sections, metadata) = Read(path);
+        CopyIntoModel(bytes, MatchModel(path, sections[1], model, prefix));
+        return metadata;
+    }
+
     /// <summary>Reads only a checkpoint's metadata (after checking the whole file's structure and checksum).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an intact checkpoint.</exception>
@@ -161,10 +179,16 @@ public static class Checkpoint
     private sealed record SavedTensor(string Name, ScalarType DType, long[] Shape, int Offset, int Length);
 
     /// <summary>Pairs saved tensors with the model's state_dict, reporting every mismatch before anything is copied.</summary>
-    private static List<TensorSlot> MatchModel(string path, ArraySegment<byte> section, nn.Module model)
+    /// <remarks>With a <paramref name="prefix"/>, only saved tensors under it are considered and those the model lacks are ignored.</remarks>
+    private static List<TensorSlot> MatchModel(string path, ArraySegment<byte> section, nn.Module model, string? prefix = null)
     {
-        var saved = ParseModel(path, section);
         var state = model.state_dict();
+        var saved = prefix is null ? ParseModel(path, section)
+            : ParseModel(path, section)
+                .Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(e => e with { Name = e.Name[prefix.Length..] })
+                .Where(e => state.ContainsKey(e.Name))
+                .ToList();
         var problems = new List<string>();
         var slots = new List<TensorSlot>();
         foreach (var entry in saved)

@@ -65,6 +65,12 @@ public sealed record TrainerOptions
     /// <summary>Per-epoch metrics as JSON lines (rewritten atomically each epoch); null: none.</summary>
     public string? MetricsJsonlPath { get; init; }
 
+    /// <summary>
+    /// A description of the model's architecture, saved in every checkpoint's user data as "model" so tools
+    /// (e.g. <c>metaspike nir export</c>) can rebuild the network from the file alone; null: none.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? ModelDescription { get; init; }
+
     /// <summary>Throws unless the settings are usable.</summary>
     public void Validate()
     {
@@ -198,6 +204,7 @@ public sealed class Trainer
             ["partial"] = JsonSerializer.SerializeToNode(partial),
             ["history"] = JsonSerializer.SerializeToNode(_history),
         };
+        if (_options.ModelDescription is { } model) user["model"] = model.DeepClone();
         Checkpoint.Save(path, _model, Optimizer, new CheckpointMetadata { Epoch = epoch, UserData = user });
     }
 

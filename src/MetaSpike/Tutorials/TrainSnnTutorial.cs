@@ -80,17 +80,7 @@ public sealed class TrainSnnTutorial
     {
         Options = options;
         manual_seed(options.Seed);
-        var decay = 1 - Math.Exp(-options.Dt.Milliseconds / 1.0);
-        Lif hidden = options.Recurrent
-            ? new RecurrentLif(options.Hidden, recurrentInit: Init.Zeros, tau: 20, surrogate: new ReluGrad(), reset: ResetMode.Subtract)
-            : new Lif(options.Hidden, tau: 20, surrogate: new ReluGrad(), reset: ResetMode.Subtract);
-        Network = new Sequential(
-            new Linear(options.Inputs, options.Hidden, weightInit: Init.KaimingNormal(7 * decay), biasInit: Init.Zeros),
-            new Expon(options.Hidden, tau: 10),
-            hidden,
-            new Linear(options.Hidden, options.Outputs, weightInit: Init.KaimingNormal(), biasInit: Init.Zeros),
-            new Expon(options.Outputs, tau: 10));
-        Network.SetDt(options.Dt);
+        Network = BuildNetwork(options);
         Inputs = PoissonEncoder.Constant(options.Steps, [options.Batch, options.Inputs], options.InputRate, options.Dt);
         Labels = rand(options.Batch).lt(0.5).to_type(int64);
         Trainer = new Trainer(Network, new TrainerOptions
@@ -102,7 +92,57 @@ public sealed class TrainSnnTutorial
             CheckpointEvery = options.CheckpointEvery,
             MetricsCsvPath = options.MetricsCsvPath,
             MetricsJsonlPath = options.MetricsJsonlPath,
+            ModelDescription = Describe(options),
         });
+    }
+
+    /// <summary>The recipe name in <see cref="Describe"/>'s description.</summary>
+    public const string Recipe = "tutorial-train-snn";
+
+    /// <summary>
+    /// The tutorial's network for <paramref name="options"/> (sizes, recurrence, dt), freshly initialised from torch's
+    /// global generator: Linear → Expon → (Recurrent)Lif → Linear → Expon.
+    /// </summary>
+    public static Sequential BuildNetwork(TrainSnnTutorialOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var decay = 1 - Math.Exp(-options.Dt.Milliseconds / 1.0);
+        Lif hidden = options.Recurrent
+            ? new RecurrentLif(options.Hidden, recurrentInit: Init.Zeros, tau: 20, surrogate: new ReluGrad(), reset: ResetMode.Subtract)
+            : new Lif(options.Hidden, tau: 20, surrogate: new ReluGrad(), reset: ResetMode.Subtract);
+        var network = new Sequential(
+            new Linear(options.Inputs, options.Hidden, weightInit: Init.KaimingNormal(7 * decay), biasInit: Init.Zeros),
+            new Expon(options.Hidden, tau: 10),
+            hidden,
+            new Linear(options.Hidden, options.Outputs, weightInit: Init.KaimingNormal(), biasInit: Init.Zeros),
+            new Expon(options.Outputs, tau: 10));
+        network.SetDt(options.Dt);
+        return network;
+    }
+
+    /// <summary>The description saved in the checkpoint ("model"), from which <see cref="FromDescription"/> rebuilds the options.</summary>
+    public static System.Text.Json.Nodes.JsonObject Describe(TrainSnnTutorialOptions options) => new()
+    {
+        ["recipe"] = Recipe,
+        ["inputs"] = options.Inputs,
+        ["hidden"] = options.Hidden,
+        ["outputs"] = options.Outputs,
+        ["recurrent"] = options.Recurrent,
+        ["dt_ms"] = options.Dt.Milliseconds,
+    };
+
+    /// <summary>The architecture options that <see cref="Describe"/> recorded.</summary>
+    /// <exception cref="ArgumentException">The description is not this tutorial's or lacks a field.</exception>
+    public static TrainSnnTutorialOptions FromDescription(System.Text.Json.Nodes.JsonObject description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        if (description["recipe"]?.GetValue<string>() != Recipe) throw new ArgumentException($"the model description is not a '{Recipe}' network.", nameof(description));
+        T Field<T>(string name) => description[name] is { } node ? node.GetValue<T>() : throw new ArgumentException($"the '{Recipe}' model description lacks '{name}'.", nameof(description));
+        return new TrainSnnTutorialOptions
+        {
+            Inputs = Field<int>("inputs"), Hidden = Field<int>("hidden"), Outputs = Field<int>("outputs"),
+            Recurrent = Field<bool>("recurrent"), Dt = Field<double>("dt_ms"),
+        };
     }
 
     /// <summary>The settings.</summary>

@@ -34,6 +34,8 @@ internal static class MamlTraining
             CheckpointPath = checkpoint,
             BestPath = best,
             Seed = config.Seed,
+            ModelDescription = Nir.CheckpointModels.DescribeMaml(network ?? config.Network, loader.FrameShape.Channels, loader.FrameShape.Height, loader.FrameShape.Width,
+                config.Ways, config.Filters ?? MamlSetup.DefaultFilters(config), config.Hidden, MamlSetup.Window(config, loader), config.Gain),
         });
         configure?.Invoke(run);
         var clock = System.Diagnostics.Stopwatch.StartNew();
