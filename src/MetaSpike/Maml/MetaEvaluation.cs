@@ -31,27 +31,43 @@ public static class MetaEvaluation
         int? innerSteps = null, InnerLoop? inner = null, Action? taskDone = null)
     {
         ArgumentNullException.ThrowIfNull(learner);
+        return Sweep(learner, loader, split, trials, tasksPerTrial, [innerSteps ?? learner.Settings.Inner.Steps], inner, taskDone)[0];
+    }
+
+    /// <summary>
+    /// Like <see cref="Run"/> for several inner step counts at once (the Fig. 3 sweep): each task is adapted once, along
+    /// the longest trajectory, and scored at every count, so entry j equals <see cref="Run"/> with <paramref name="stepCounts"/>[j].
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer than one trial or task, or no (or a negative) step count.</exception>
+    public static IReadOnlyList<EvaluationSummary> Sweep(MetaLearner learner, FewShotTaskLoader loader, MetaSplit split, int trials, int tasksPerTrial,
+        IReadOnlyList<int> stepCounts, InnerLoop? inner = null, Action? taskDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
         ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(stepCounts);
         if (trials < 1 || tasksPerTrial < 1) throw new ArgumentException($"need at least one trial of one task, got {trials} x {tasksPerTrial}.");
+        if (stepCounts.Count == 0 || stepCounts.Any(n => n < 0)) throw new ArgumentException("give at least one inner step count, each >= 0.", nameof(stepCounts));
         var device = learner.Network.parameters().First().device;
-        var accuracies = new double[trials];
+        var accuracies = new double[stepCounts.Count, trials];
         double before = 0;
         for (int t = 0; t < trials; t++)
         {
-            double sum = 0;
             for (int k = 0; k < tasksPerTrial; k++)
             {
                 using var cpu = loader.Load(split, t * tasksPerTrial + k);
                 var task = cpu.To(device);
-                var result = learner.Evaluate(task, innerSteps, inner);
+                var results = learner.EvaluateAtSteps(task, stepCounts, inner);
                 if (!ReferenceEquals(task, cpu)) task.Dispose();
-                sum += result.Accuracy;
-                before += result.AccuracyBefore;
+                for (int j = 0; j < results.Count; j++) accuracies[j, t] += results[j].Accuracy / tasksPerTrial;
+                before += results[0].AccuracyBefore;
                 taskDone?.Invoke();
             }
-            accuracies[t] = sum / tasksPerTrial;
         }
-        var (mean, std) = MeanStd.Of(accuracies);
-        return new EvaluationSummary(mean, std, accuracies, before / (trials * tasksPerTrial), innerSteps ?? learner.Settings.Inner.Steps);
+        return Enumerable.Range(0, stepCounts.Count).Select(j =>
+        {
+            var trialAccuracies = Enumerable.Range(0, trials).Select(t => accuracies[j, t]).ToArray();
+            var (mean, std) = MeanStd.Of(trialAccuracies);
+            return new EvaluationSummary(mean, std, trialAccuracies, before / (trials * tasksPerTrial), stepCounts[j]);
+        }).ToArray();
     }
 }

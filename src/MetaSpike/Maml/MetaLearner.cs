@@ -121,16 +121,39 @@ public sealed class MetaLearner : nn.Module
     /// <param name="task">The task.</param>
     /// <param name="innerSteps">Inner steps at test time (default: as in training).</param>
     /// <param name="inner">Another inner loop from <see cref="CreateInnerLoop"/> (default: the training one).</param>
-    public TaskEvaluation Evaluate(TaskData task, int? innerSteps = null, InnerLoop? inner = null)
+    public TaskEvaluation Evaluate(TaskData task, int? innerSteps = null, InnerLoop? inner = null) =>
+        EvaluateAtSteps(task, [innerSteps ?? Settings.Inner.Steps], inner)[0];
+
+    /// <summary>
+    /// One adaptation trajectory scored at several step counts (an inner-steps sweep costs the largest count, not
+    /// the sum): entry j is what <see cref="Evaluate"/> with <paramref name="stepCounts"/>[j] steps gives.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="stepCounts">Inner step counts, each >= 0, in any order.</param>
+    /// <param name="inner">Another inner loop from <see cref="CreateInnerLoop"/> (default: the training one).</param>
+    /// <exception cref="ArgumentException">No step counts, or a negative one.</exception>
+    public IReadOnlyList<TaskEvaluation> EvaluateAtSteps(TaskData task, IReadOnlyList<int> stepCounts, InnerLoop? inner = null)
     {
         ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(stepCounts);
+        if (stepCounts.Count == 0 || stepCounts.Any(n => n < 0)) throw new ArgumentException("give at least one inner step count, each >= 0.", nameof(stepCounts));
         using var scope = NewDisposeScope();
         var start = DetachedStart();
-        var adapted = Adapt(start, task, innerSteps, inner);
-        using var _ = no_grad();
-        var (accBefore, _) = Measure(start, task.QueryFrames, task.QueryLabels);
-        var (acc, loss) = Measure(adapted.Parameters, task.QueryFrames, task.QueryLabels);
-        return new TaskEvaluation(acc, loss, accBefore);
+        var unadapted = Measure(start, task.QueryFrames, task.QueryLabels);
+        var scored = new Dictionary<int, (double Accuracy, double Loss)> { [0] = unadapted };
+        IReadOnlyList<Tensor> theta = start;
+        int done = 0;
+        foreach (var n in stepCounts.Distinct().Order())
+        {
+            if (n > done)
+            {
+                var resumed = theta.Select(p => p.requires_grad ? p : p.detach().requires_grad_(true)).ToArray();
+                theta = Adapt(resumed, task, n - done, inner).Parameters;
+                done = n;
+            }
+            if (n > 0) scored[n] = Measure(theta, task.QueryFrames, task.QueryLabels);
+        }
+        return stepCounts.Select(n => new TaskEvaluation(scored[n].Accuracy, scored[n].Loss, unadapted.Accuracy)).ToArray();
     }
 
     /// <summary>

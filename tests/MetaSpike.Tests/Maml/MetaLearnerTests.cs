@@ -65,6 +65,28 @@ public sealed class MetaLearnerTests : IDisposable
     }
 
     [Fact]
+    public void A_sweep_scores_one_trajectory_as_separate_evaluations_would()
+    {
+        var learner = new MetaLearner(TinyDense(25), new MetaTrainingSettings { Inner = new InnerLoopSettings { LearningRate = 0.5, UpdateThreshold = 0.05 } });
+        var task = DenseTask(25);
+        int[] counts = [3, 0, 1, 3];
+        var swept = learner.EvaluateAtSteps(task, counts);
+        Assert.Equal(counts.Length, swept.Count);
+        for (int j = 0; j < counts.Length; j++)
+        {
+            var alone = learner.Evaluate(task, counts[j]);
+            Assert.Equal(alone.Accuracy, swept[j].Accuracy);
+            Assert.Equal(alone.Loss, swept[j].Loss, 12);
+            Assert.Equal(alone.AccuracyBefore, swept[j].AccuracyBefore);
+        }
+        // Adaptation changes the query loss, so the trajectory really advanced between the scored counts.
+        Assert.NotEqual(swept[1].Loss, swept[2].Loss);
+        Assert.NotEqual(swept[2].Loss, swept[0].Loss);
+        ArgumentAssert.Throws(() => learner.EvaluateAtSteps(task, []), "at least one inner step count");
+        ArgumentAssert.Throws(() => learner.EvaluateAtSteps(task, [1, -1]), ">= 0");
+    }
+
+    [Fact]
     public void Bad_settings_and_inputs_are_rejected_with_clear_messages()
     {
         var network = TinyDense(24);

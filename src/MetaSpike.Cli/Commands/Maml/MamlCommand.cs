@@ -65,8 +65,10 @@ internal static class MamlCommand
             return 130;
         }
         console.MarkupLineInterpolated($"network: {trained.Learner.Network}");
-        var test = MamlTraining.Test(console, config, trained.Learner, trained.Loader, "meta-test");
-        var sweep = config.Sweep.Select(n => ((double)n, MamlTraining.Test(console, config, trained.Learner, trained.Loader, $"inner steps {n}", n))).ToList();
+        int testSteps = config.TestInnerSteps ?? config.Inner.Steps;
+        var evaluated = MamlTraining.Sweep(console, config, trained.Learner, trained.Loader, "meta-test and inner-steps sweep", [testSteps, .. config.Sweep]);
+        var test = evaluated[0];
+        var sweep = config.Sweep.Select((n, j) => ((double)n, evaluated[j + 1])).ToList();
 
         var table = new Table().Title($"Meta-test accuracy, {config.Ways}-way {config.Shots}-shot (measured; mean ± std over {config.Trials} trials of {config.TasksPerTrial} tasks)")
             .AddColumn("inner steps at test").AddColumn(new TableColumn("accuracy").RightAligned());

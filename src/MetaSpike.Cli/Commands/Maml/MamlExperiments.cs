@@ -48,7 +48,8 @@ internal static class MamlExperiments
     private static int InnerSteps(ExperimentContext x)
     {
         if (x.Train("model", x.Config) is not { } trained) return 130;
-        var rows = x.Config.Sweep.Select(n => (Label: n.ToString(CultureInfo.InvariantCulture), Result: x.Test(trained, $"inner steps {n}", n))).ToList();
+        var results = MamlTraining.Sweep(x.Console, x.Config, trained.Learner, trained.Loader, "inner-steps sweep", x.Config.Sweep);
+        var rows = x.Config.Sweep.Select((n, j) => (Label: n.ToString(CultureInfo.InvariantCulture), Result: results[j])).ToList();
         x.Png("inner_steps.png", MamlPlots.Sweep("Inner steps at test time (Fig. 3)", "inner SGD steps at test time", rows.Select(r => (double.Parse(r.Label, CultureInfo.InvariantCulture), r.Result)).ToList(), x.Chance));
         return x.Report("inner-steps", "Inner steps at test time (Fig. 3)", "inner steps", rows.Select(r => (r.Label, r.Result, "")).ToList());
     }

@@ -64,16 +64,21 @@ internal static class MamlTraining
 
     /// <summary>Mean ± std over trials of meta-test tasks, with a progress bar.</summary>
     public static EvaluationSummary Test(IAnsiConsole console, MamlConfig config, MetaLearner learner, FewShotTaskLoader loader, string label,
-        int? innerSteps = null, InnerLoop? inner = null)
+        int? innerSteps = null, InnerLoop? inner = null) =>
+        Sweep(console, config, learner, loader, label, [innerSteps ?? config.TestInnerSteps ?? learner.Settings.Inner.Steps], inner)[0];
+
+    /// <summary>Meta-test accuracy at several inner step counts from one adaptation per task, with a progress bar.</summary>
+    public static IReadOnlyList<EvaluationSummary> Sweep(IAnsiConsole console, MamlConfig config, MetaLearner learner, FewShotTaskLoader loader, string label,
+        IReadOnlyList<int> stepCounts, InnerLoop? inner = null)
     {
-        EvaluationSummary summary = null!;
+        IReadOnlyList<EvaluationSummary> summaries = null!;
         console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
             .Start(ctx =>
             {
                 var bar = ctx.AddTask(Markup.Escape(label), maxValue: config.Trials * config.TasksPerTrial);
-                summary = MetaEvaluation.Run(learner, loader, Data.Generators.MetaSplit.Test, config.Trials, config.TasksPerTrial,
-                    innerSteps ?? config.TestInnerSteps, inner, () => bar.Increment(1));
+                summaries = MetaEvaluation.Sweep(learner, loader, Data.Generators.MetaSplit.Test, config.Trials, config.TasksPerTrial,
+                    stepCounts, inner, () => bar.Increment(1));
             });
-        return summary;
+        return summaries;
     }
 }
