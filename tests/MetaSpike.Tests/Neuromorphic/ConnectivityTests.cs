@@ -51,6 +51,31 @@ public sealed class ConnectivityTests
         }
     }
 
+    /// <summary>
+    /// A neuron-to-neuron projection (even with zero weights) switches the emulator from the closed-form chunk drive to
+    /// step-by-step currents; both give the same spikes and, up to a rare flip of the ADC's rounding, the same trace.
+    /// </summary>
+    [Fact]
+    public void Step_by_step_currents_equal_the_closed_form_chunk_drive()
+    {
+        var results = new List<(double[] Membrane, double[][][] Spikes)>();
+        foreach (bool recurrent in new[] { false, true })
+        {
+            using var setup = new TutorialSetup(EmulatorOptions.Ideal with { Dtype = TorchSharp.torch.ScalarType.Float64 }, neurons: 3);
+            setup.Input.SetSpikeTimes(SpikeTrains.FromTrials([TutorialSetup.BernoulliTimes(41), TutorialSetup.BernoulliTimes(42)]));
+            SignedWeights.Apply(setup.Excitatory, setup.Inhibitory, TutorialSetup.NormalWeights(3, 20, 15, neurons: 3));
+            if (recurrent) setup.Network.Connect(setup.Output, setup.Output, Connector.AllToAll, ReceptorType.Inhibitory, weight: 0);
+            setup.Network.Run(TutorialSetup.DurationUs);
+            using var data = setup.Output.GetData();
+            results.Add((TensorAssert.Values(data.Membrane), data.Spikes.ToArray()));
+        }
+        Assert.Equal(results[0].Spikes, results[1].Spikes);
+        Assert.True(results[0].Spikes.SelectMany(t => t).Sum(n => n.Length) > 0, "the comparison needs spikes");
+        var difference = results[0].Membrane.Zip(results[1].Membrane, (a, b) => Math.Abs(a - b)).ToArray();
+        Assert.True(difference.Max() <= 1, $"largest difference {difference.Max()} LSB");
+        Assert.True(difference.Count(d => d > 0) <= difference.Length / 1000, $"{difference.Count(d => d > 0)} samples differ");
+    }
+
     private static bool[] Depolarised(Population population)
     {
         using var data = population.GetData();
