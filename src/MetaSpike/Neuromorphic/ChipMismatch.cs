@@ -40,9 +40,7 @@ public sealed class ChipMismatch
     public NeuronParameters Apply(int hardwareNeuron, NeuronParameters nominal)
     {
         ArgumentNullException.ThrowIfNull(nominal);
-        if ((uint)hardwareNeuron >= (uint)NeuronCount)
-            throw new ArgumentOutOfRangeException(nameof(hardwareNeuron), $"hardware neuron {hardwareNeuron} is outside 0 .. {NeuronCount - 1}.");
-        int n = hardwareNeuron;
+        int n = Checked(hardwareNeuron);
         return nominal with
         {
             TauMemUs = nominal.TauMemUs * _tauMem[n],
@@ -55,10 +53,14 @@ public sealed class ChipMismatch
     }
 
     /// <summary>The factor on the excitatory synaptic gain of <paramref name="hardwareNeuron"/>.</summary>
-    public double ExcitatoryGainFactor(int hardwareNeuron) => _gainExc[hardwareNeuron];
+    public double ExcitatoryGainFactor(int hardwareNeuron) => _gainExc[Checked(hardwareNeuron)];
 
     /// <summary>The factor on the inhibitory synaptic gain of <paramref name="hardwareNeuron"/>.</summary>
-    public double InhibitoryGainFactor(int hardwareNeuron) => _gainInh[hardwareNeuron];
+    public double InhibitoryGainFactor(int hardwareNeuron) => _gainInh[Checked(hardwareNeuron)];
+
+    private int Checked(int hardwareNeuron) => (uint)hardwareNeuron < (uint)NeuronCount
+        ? hardwareNeuron
+        : throw new ArgumentOutOfRangeException(nameof(hardwareNeuron), $"hardware neuron {hardwareNeuron} is outside 0 .. {NeuronCount - 1}.");
 
     private static double[] Draw(Random random, int count, Func<double, double> map)
     {
