@@ -25,6 +25,8 @@ public static class MetaSpikeCli
         root.Subcommands.Add(Commands.SurrogateMeta.SurrogateMetaCommand.Create(console));
         root.Subcommands.Add(Commands.Maml.MamlCommand.Create(console));
         root.Subcommands.Add(Commands.Nir.NirCommand.Create(console));
+        root.Subcommands.Add(Commands.SuperSpike.SuperSpikeCommand.Create(console));
+        root.Subcommands.Add(Commands.SuperSpike.InTheLoopCommand.Create(console));
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
