@@ -1,4 +1,5 @@
 using MetaSpike.Modules;
+using MetaSpike.Neurons;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,9 @@ namespace MetaSpike.Layers;
 /// <summary>
 /// Runs layers in order. In multi-step mode each layer processes the whole sequence before the next one starts
 /// (layer by layer), in single-step mode each step goes through all layers (step by step); for feed-forward
-/// stacks both give the same numbers. Plain TorchSharp modules without state may be mixed in.
+/// stacks both give the same numbers. Plain TorchSharp modules without state may be mixed in. In multi-step mode an
+/// <see cref="Expon"/> directly followed by a <see cref="Lif"/>, both with <see cref="IFusable.Fused"/> on, runs as one
+/// fused synapse + LIF operation.
 /// </summary>
 public sealed class Sequential : SpikingModule
 {
@@ -37,8 +40,17 @@ public sealed class Sequential : SpikingModule
     {
         RequireSequence(input);
         var x = input;
-        foreach (var layer in _layers)
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var layer = _layers[i];
+            if (layer is Expon synapse && i + 1 < _layers.Length && _layers[i + 1] is Lif neuron && neuron.FusesWith(synapse, x))
+            {
+                x = neuron.FusedSequence(x, synapse);
+                i++;
+                continue;
+            }
             x = layer is SpikingModule s ? s.Sequence(x) : layer.forward(x.flatten(0, 1)).unflatten(0, [x.shape[0], x.shape[1]]);
+        }
         return x;
     }
 }

@@ -34,6 +34,22 @@ public static class SnnExtensions
         foreach (var m in SpikingModules(module)) m.Dt = dt;
     }
 
+    /// <summary>
+    /// Turns the fused CPU kernels on or off for every layer in the tree that has one (<see cref="Neurons.IFusable"/>);
+    /// layers whose configuration the kernel cannot reproduce stay unfused. Returns how many layers are now fused.
+    /// </summary>
+    public static int SetFused(this nn.Module module, bool fused)
+    {
+        int count = 0;
+        foreach (var layer in Descendants(module).OfType<Neurons.IFusable>())
+        {
+            bool on = fused && layer.FusedUnsupportedReason is null;
+            layer.Fused = on;
+            if (on) count++;
+        }
+        return count;
+    }
+
     /// <summary>The module and all its descendants, depth first.</summary>
     public static IEnumerable<nn.Module> Descendants(this nn.Module module)
     {

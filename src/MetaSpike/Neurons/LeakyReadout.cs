@@ -1,3 +1,4 @@
+using MetaSpike.Neurons.Fused;
 using MetaSpike.Runtime;
 using MetaSpike.Units;
 using static TorchSharp.torch;
@@ -7,8 +8,9 @@ namespace MetaSpike.Neurons;
 /// <summary>
 /// Non-spiking leaky integrator, the usual readout of a classifier SNN: V ← V_rest + β (V - V_rest) + c·I with
 /// β = exp(-dt/tau) and c as in <see cref="Lif"/>. Returns V (read it at the last step, or average or max it over time).
+/// With <see cref="Fused"/> on, a sequence runs as one fused operation.
 /// </summary>
-public sealed class LeakyReadout : NeuronLayer
+public sealed class LeakyReadout : NeuronLayer, IFusable
 {
     private readonly double _tau;
     private readonly double _vRest;
@@ -42,10 +44,30 @@ public sealed class LeakyReadout : NeuronLayer
     public double Resistance => _resistance;
 
     /// <inheritdoc />
-    protected override Tensor[] Coefficients()
+    public bool Fused { get; set; }
+
+    /// <inheritdoc />
+    public string? FusedUnsupportedReason => null;
+
+    /// <inheritdoc />
+    public override Tensor Sequence(Tensor input)
+    {
+        if (!Fused || !FusedScan.Supports(input)) return base.Sequence(input);
+        var (beta, gain) = Factors();
+        return FusedIntegrate(input, ScanSpec.Integrator(beta, gain, _vRest));
+    }
+
+    private (double Beta, double Gain) Factors()
     {
         var beta = Decay(_tau);
-        return [tensor(beta, float64), tensor(Input == InputKind.Current ? (1 - beta) * _resistance : 1.0, float64)];
+        return (beta, Input == InputKind.Current ? (1 - beta) * _resistance : 1.0);
+    }
+
+    /// <inheritdoc />
+    protected override Tensor[] Coefficients()
+    {
+        var (beta, gain) = Factors();
+        return [tensor(beta, float64), tensor(gain, float64)];
     }
 
     /// <inheritdoc />

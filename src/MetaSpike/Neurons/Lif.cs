@@ -1,3 +1,4 @@
+using MetaSpike.Neurons.Fused;
 using MetaSpike.Runtime;
 using MetaSpike.Surrogates;
 using MetaSpike.Units;
@@ -18,7 +19,14 @@ namespace MetaSpike.Neurons;
 /// The reset uses the previous spike, detached from the graph by default (no gradient through the reset), so a
 /// neuron that spikes at step t is reset at step t+1, as in the benchmark neuron of spec/workloads.md.
 /// </summary>
-public class Lif : NeuronLayer
+/// <remarks>
+/// With <see cref="Fused"/> on, a whole sequence runs as one fused CPU kernel for the potentials (and, after an
+/// <see cref="Expon"/> in a <see cref="Layers.Sequential"/>, the synapse too), followed by the surrogate spike
+/// function applied once to all steps, so any surrogate family works and its hyperparameters and a trainable
+/// threshold receive their gradients (first and second order). A trainable tau, a reset that carries gradient,
+/// a subtractive reset with a trainable threshold and subclasses are not fused (see <see cref="FusedUnsupportedReason"/>).
+/// </remarks>
+public class Lif : NeuronLayer, IFusable
 {
     /// <summary>State slot of the membrane potential.</summary>
     protected const int VSlot = 0;
@@ -111,6 +119,63 @@ public class Lif : NeuronLayer
 
     /// <summary>The firing threshold in mV (the current value when <see cref="TrainThreshold"/>).</summary>
     public double VThreshold => TrainThreshold ? Param("threshold").ToDouble() : _vThreshold;
+
+    /// <inheritdoc />
+    public bool Fused
+    {
+        get => _fused;
+        set
+        {
+            if (value && FusedUnsupportedReason is { } reason)
+                throw new NotSupportedException($"{GetType().Name}: the fused kernel cannot run this layer: {reason}. Keep Fused off (the unfused path supports it).");
+            _fused = value;
+        }
+    }
+
+    private bool _fused;
+
+    /// <inheritdoc />
+    public string? FusedUnsupportedReason =>
+        GetType() != typeof(Lif) ? $"{GetType().Name} changes the LIF step (the fused kernel implements the plain LIF)"
+        : TrainTau ? "a trainable tau would get no gradient from the fused kernel"
+        : !DetachReset ? "the fused kernel cuts the gradient through the reset (DetachReset is false)"
+        : Reset == ResetMode.Subtract && TrainThreshold ? "a trainable threshold would miss its gradient through the subtractive reset"
+        : null;
+
+    /// <inheritdoc />
+    public override Tensor Sequence(Tensor input) =>
+        Fused && FusedScan.Supports(input) ? FusedSequence(input, null) : base.Sequence(input);
+
+    /// <summary>Whether this layer and <paramref name="synapse"/> before it run <paramref name="input"/> as one fused synapse + LIF operation.</summary>
+    internal bool FusesWith(Expon synapse, Tensor input) =>
+        Fused && synapse.Fused && FusedScan.Supports(input) && synapse.Shape.SequenceEqual(Shape);
+
+    /// <summary>
+    /// The fused sequence pass: the potentials of all steps from one kernel (through <paramref name="synapse"/> first
+    /// if given, whose trace state it reads and advances), then the spikes of all steps from one surrogate call.
+    /// </summary>
+    internal Tensor FusedSequence(Tensor input, Expon? synapse)
+    {
+        RequireSequence(input);
+        var c = Coefficients();
+        var (beta, gain, threshold) = (c[0], c[1], c[2]);
+        var first = input[0];
+        var trace = synapse?.TraceBefore(first);
+        var v0 = Get(VSlot, first);
+        var spike0 = Get(SpikeSlot, first);
+        int refractorySteps = RefractorySteps;
+        var counter0 = refractorySteps > 0 ? Get(RefractorySlot, first) : null;
+        double vThreshold = threshold.ToDouble();
+        var rule = new SpikeRule(vThreshold, _scale, Reset, VReset, vThreshold - VReset, refractorySteps);
+        var spec = new ScanSpec(synapse is not null, synapse?.DecayFactor ?? 0.0, beta.ToDouble(), gain.ToDouble(), VRest, rule);
+        var result = FusedScan.Run(input, v0, trace, spec, spike0, counter0, synapse is null ? GetType().Name : "Expon+Lif");
+        var spikes = Surrogate.forward((result.V - threshold) / _scale);
+        Set(VSlot, result.V[-1]);
+        Set(SpikeSlot, spikes[-1]);
+        if (result.CounterLast is { } counter) Set(RefractorySlot, counter);
+        if (result.SynLast is { } synapseTrace) synapse!.SetTrace(synapseTrace);
+        return spikes;
+    }
 
     /// <summary>The refractory period in whole steps of the current dt.</summary>
     public int RefractorySteps => (int)Math.Round(_refractoryMs / Dt.Milliseconds);

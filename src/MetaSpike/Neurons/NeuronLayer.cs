@@ -1,5 +1,6 @@
 using MetaSpike.Runtime;
 using MetaSpike.Modules;
+using MetaSpike.Neurons.Fused;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Neurons;
@@ -118,6 +119,19 @@ public abstract class NeuronLayer : SpikingModule
             throw new ArgumentException(
                 $"{GetType().Name}({TensorText.Shape(Shape)}) expects one step shaped [batch, {string.Join(", ", Shape)}] " +
                 $"(or [T, batch, {string.Join(", ", Shape)}] as a sequence), got {input.ShapeText()}.", nameof(input));
+    }
+
+    /// <summary>
+    /// Runs a non-spiking leaky integrator on state slot 0 over a whole sequence as one fused operation: the
+    /// sequence pass of the exponential synapse and the readout when <see cref="IFusable.Fused"/> is on.
+    /// </summary>
+    private protected Tensor FusedIntegrate(Tensor input, ScanSpec spec)
+    {
+        RequireSequence(input);
+        var state = Get(0, input[0]);
+        var result = FusedScan.Run(input, state, null, spec, null, null, GetType().Name);
+        Set(0, result.V[-1]);
+        return result.V;
     }
 
     /// <summary>exp(-dt/tau) as a double.</summary>
