@@ -73,7 +73,7 @@ internal static class TutorialCommands
             try
             {
                 outcome = null!;
-                console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                console.MainThreadProgress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask("training", maxValue: options.Epochs);
@@ -81,7 +81,7 @@ internal static class TutorialCommands
                         {
                             task.Value = m.Epoch;
                             task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,4} loss {m.Loss:F4} acc {m.Accuracy:F3}");
-                            if (m.Epoch % 100 == 0) ctx.Refresh();
+                            if (m.Epoch % 10 == 0) ctx.Refresh();
                         };
                         outcome = run.Fit(interrupt.Token);
                         task.Value = outcome.History.Count;

@@ -24,13 +24,13 @@ internal static class MamlBaselines
         var dataset = MamlSetup.Dataset(c);
         var loader = MamlSetup.Loader(c, dataset);
         FewShotNetwork Create(int ways) => MamlSetup.Network(c, loader, ways);
-        Pretraining pretrained = null!;
-        x.Console.Status().Start($"transfer: pre-training on the meta-train classes ({settings.PretrainSteps} Adam steps)",
-            _ => pretrained = TransferLearning.Pretrain(Create, loader, settings, c.Seed, headUpdates));
+        Pretraining pretrained;
+        x.Console.MarkupLineInterpolated($"transfer: pre-training on the meta-train classes ({settings.PretrainSteps} Adam steps) ...");
+        pretrained = TransferLearning.Pretrain(Create, loader, settings, c.Seed, headUpdates);
         var network = TransferLearning.Transfer(pretrained.Network, Create, c.Ways);
-        TransferResult result = null!;
-        x.Console.Status().Start("transfer: fine-tuning the head shot by shot",
-            _ => result = TransferLearning.FineTuneShotByShot(network, MamlSetup.Loader(c, dataset, shots: settings.MaxShots), MetaSplit.Test, c.Trials * c.TasksPerTrial, settings, c.Seed));
+        TransferResult result;
+        x.Console.MarkupLine("transfer: fine-tuning the head shot by shot ...");
+        result = TransferLearning.FineTuneShotByShot(network, MamlSetup.Loader(c, dataset, shots: settings.MaxShots), MetaSplit.Test, c.Trials * c.TasksPerTrial, settings, c.Seed);
         return result;
     }
 

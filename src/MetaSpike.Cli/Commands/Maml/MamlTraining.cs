@@ -40,7 +40,7 @@ internal static class MamlTraining
         configure?.Invoke(run);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         MetaTrainingOutcome outcome = null!;
-        console.Progress().AutoClear(false).HideCompleted(false)
+        console.MainThreadProgress().AutoClear(false).HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
@@ -52,6 +52,7 @@ internal static class MamlTraining
                     bar.Value = r.Iteration;
                     bar.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                         $"{label}: it {r.Iteration} train acc {runningAccuracy:F2} val {lastValidation:F2}"));
+                    ctx.Refresh();
                 };
                 run.Validated += p => lastValidation = p.ValidationAccuracy;
                 bar.Value = learner.Iteration;
@@ -72,12 +73,12 @@ internal static class MamlTraining
         IReadOnlyList<int> stepCounts, InnerLoop? inner = null)
     {
         IReadOnlyList<EvaluationSummary> summaries = null!;
-        console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
+        console.MainThreadProgress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
             .Start(ctx =>
             {
                 var bar = ctx.AddTask(Markup.Escape(label), maxValue: config.Trials * config.TasksPerTrial);
                 summaries = MetaEvaluation.Sweep(learner, loader, Data.Generators.MetaSplit.Test, config.Trials, config.TasksPerTrial,
-                    stepCounts, inner, () => bar.Increment(1));
+                    stepCounts, inner, () => { bar.Increment(1); ctx.Refresh(); });
             });
         return summaries;
     }

@@ -73,7 +73,7 @@ internal static class InTheLoopCommand
         console.MarkupLineInterpolated($"task: {task.Classes} classes of {task.Inputs} latency-coded inputs in {task.DurationUs} µs; {settings.TrainSamples} training and {settings.TestSamples} test samples; {settings.Hidden} hidden LIF neurons, {task.Classes} leaky-integrator outputs");
         console.MarkupLineInterpolated($"chip: realistic, chip seed {chipSeed}, mismatch x{scale}; model grid {settings.Model.DtUs} µs; {settings.Steps} Adam steps (lr {settings.LearningRate}) of {settings.BatchSize} samples per method");
         InTheLoopComparison result = null!;
-        console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        console.MainThreadProgress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var tasks = new Dictionary<TrainingMode, ProgressTask>
@@ -86,6 +86,7 @@ internal static class InTheLoopCommand
                     var t = tasks[mode];
                     t.Value = step.Step;
                     t.Description = I($"{(mode == TrainingMode.InTheLoop ? "in the loop  " : "software only")} step {step.Step,3} loss {step.Loss:F3} acc {step.BatchAccuracy:F2}");
+                    ctx.Refresh();
                 });
             });
         var table = new Table().Title("Test accuracy on the emulated chip (measured)").AddColumn("weights").AddColumn(new TableColumn("accuracy").RightAligned());

@@ -87,7 +87,7 @@ internal static class SuperSpikeCommand
             console.MarkupLine("[yellow]warning:[/] the target weights make no spike; raise --target-mean or pick another --seed.");
 
         EmulatorSuperSpikeResult result = null!;
-        console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        console.MainThreadProgress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: epochs);
@@ -95,6 +95,7 @@ internal static class SuperSpikeCommand
                 {
                     task.Value = e + 1;
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {e + 1,4} loss {loss,8:F2}");
+                    ctx.Refresh();
                 });
             });
         double seconds = clock.Elapsed.TotalSeconds;
