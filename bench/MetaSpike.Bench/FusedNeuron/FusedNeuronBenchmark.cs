@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using MetaSpike.Bench.MamlMemory;
-using MetaSpike.Encoders;
+using MetaSpike.Bench.Common;
+using MetaSpike.Bench.Workloads;
 using MetaSpike.Layers;
 using MetaSpike.Modules;
 using MetaSpike.Neurons;
@@ -26,7 +22,7 @@ internal static class FusedNeuronBenchmark
     /// <summary>The first argument that selects this mode.</summary>
     public const string Mode = "fused-neuron";
 
-    private const int Steps = 100, Batch = 128, Inputs = 100, Outputs = 2, Batches = 4;
+    private const int Steps = TutorialWorkload.Steps, Batch = TutorialWorkload.Batch, Batches = TutorialWorkload.Batches;
     private const long Seed = 20240901;
 
     private const string Usage = """
@@ -83,16 +79,8 @@ internal static class FusedNeuronBenchmark
             table.Add($"{r.Part} H={r.Hidden}", F(r.Unfused.Median), F(r.Unfused.Min), F(r.Unfused.Max), F(r.Fused.Median), F(r.Fused.Min), F(r.Fused.Max), $"x{r.SpeedUp:F2}");
         Console.WriteLine();
         table.Write(Console.Out);
-        var record = new FusedNeuronReport(DateTimeOffset.Now, Machine(), threads, Versions(), Steps, Batch, warmup, reps, results);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        File.WriteAllText(output, JsonSerializer.Serialize(record, new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        }));
-        Console.WriteLine($"figures written to {Path.GetFullPath(output)}");
+        var record = new FusedNeuronReport(DateTimeOffset.Now, MachineInfo.Current().ToString(), threads, SoftwareVersions.Current().ToString(), Steps, Batch, warmup, reps, results);
+        Console.WriteLine($"figures written to {JsonReport.Write(record, output)}");
         return 0;
     }
 
@@ -101,10 +89,8 @@ internal static class FusedNeuronBenchmark
     /// <summary>Times both paths for one hidden size; each step's data comes from 4 pre-generated batches, cycled.</summary>
     private static SizeResult Measure(int hidden, int warmup, int reps)
     {
-        manual_seed(Seeds.Mix(Seed, hidden));
-        var inputs = Enumerable.Range(0, Batches).Select(_ => PoissonEncoder.Constant(Steps, [Batch, Inputs], rate: 5.0, dt: 1.0)).ToArray();
-        var labels = Enumerable.Range(0, Batches).Select(_ => randint(0, Outputs, [Batch], dtype: ScalarType.Int64)).ToArray();
-        var paths = new[] { new TrainingPath(hidden, fused: false), new TrainingPath(hidden, fused: true) };
+        var (inputs, labels) = TutorialWorkload.CreateBatches(Seeds.Mix(Seed, hidden));
+        var paths = new[] { false, true }.Select(fused => new TutorialWorkload.TrainingPath(hidden, fused, Seeds.Mix(Seed, hidden, 1))).ToArray();
         var (unfused, fused) = TimeInterleaved(paths.Select(p => (Func<int, double>)(i => p.Step(inputs[i % Batches], labels[i % Batches]))).ToArray(), warmup, reps);
         var result = new SizeResult("training step", hidden, unfused, fused, paths[0].LastLoss, paths[1].LastLoss);
         Console.WriteLine($"  H={hidden}: unfused {F(result.Unfused.Median)} ms, fused {F(result.Fused.Median)} ms per step (x{result.SpeedUp:F2}); " +
@@ -140,66 +126,9 @@ internal static class FusedNeuronBenchmark
     /// <summary>Runs the unfused and the fused step in turn, warm-up first; returns their spreads over the timed steps.</summary>
     private static (Spread Unfused, Spread Fused) TimeInterleaved(IReadOnlyList<Func<int, double>> steps, int warmup, int reps)
     {
-        var times = steps.Select(_ => new List<double>()).ToArray();
-        for (int i = 0; i < warmup + reps; i++)
-            for (int p = 0; p < steps.Count; p++)
-            {
-                double ms = steps[p](i);
-                if (i >= warmup) times[p].Add(ms);
-            }
-        return (Spread.Of(times[0]), Spread.Of(times[1]));
+        var spreads = InterleavedTimer.Run(steps, warmup, reps);
+        return (spreads[0], spreads[1]);
     }
-
-    /// <summary>One network and its Adam optimiser, fused or not, from the same seeded initial weights.</summary>
-    private sealed class TrainingPath
-    {
-        private readonly Sequential _net;
-        private readonly optim.Optimizer _adam;
-
-        public TrainingPath(int hidden, bool fused)
-        {
-            manual_seed(Seeds.Mix(Seed, hidden, 1));
-            _net = new Sequential(new Linear(Inputs, hidden), new Expon(hidden, 10.0), new Lif(hidden, tau: 20.0, input: InputKind.VoltageJump),
-                new Linear(hidden, Outputs), new Expon(Outputs, 10.0));
-            if (fused && _net.SetFused(true) != 3) throw new InvalidOperationException("the workload's neurons did not all fuse.");
-            _adam = optim.Adam(_net.parameters(), lr: 3e-3);
-        }
-
-        public double LastLoss { get; private set; }
-
-        /// <summary>One timed training step (zero grad, forward, loss, backward, Adam); returns milliseconds.</summary>
-        public double Step(Tensor input, Tensor labels)
-        {
-            using var scope = NewDisposeScope();
-            long start = Stopwatch.GetTimestamp();
-            _adam.zero_grad();
-            _net.ResetState(Batch);
-            var readout = _net.forward(input);
-            var loss = nn.functional.cross_entropy(readout.mean([0]), labels);
-            loss.backward();
-            _adam.step();
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            LastLoss = loss.ToDouble();
-            return ms;
-        }
-    }
-
-    private static string Machine()
-    {
-        string cpu = "unknown CPU";
-        try
-        {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
-        }
-        catch (IOException)
-        {
-        }
-        string isa = Vector512.IsHardwareAccelerated ? "AVX-512 (Vector512)" : Vector256.IsHardwareAccelerated ? "AVX2 (Vector256)" : "scalar";
-        return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, kernels: {isa}";
-    }
-
-    private static string Versions() =>
-        $".NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, MetaSpike {typeof(Lif).Assembly.GetName().Version}";
 }
 
 /// <summary>One measurement at one hidden size: milliseconds for both paths, and (training steps) their last losses, a sanity check that they train alike.</summary>

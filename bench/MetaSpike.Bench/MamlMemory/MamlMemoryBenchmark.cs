@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using MetaSpike.Bench.Common;
+using MetaSpike.Bench.Workloads;
 using MetaSpike.Maml;
 using MetaSpike.Runtime;
 using TorchSharp;
@@ -46,13 +46,17 @@ internal static class MamlMemoryBenchmark
         set_default_dtype(ScalarType.Float32);
         using var probe = new PeakMemoryProbe(options.Trim);
         Console.WriteLine($"maml-memory: {options.Threads} torch threads on {Environment.ProcessorCount} cores, float32, peak by {Describe(probe)}");
-        var workloads = options.Workloads.Select(w => w == "conv" ? MamlWorkload.Conv(options.Conv) : MamlWorkload.Dense(options.Dense));
+        var workloads = options.Workloads.Select(w => w switch
+        {
+            "conv" => MamlWorkload.Conv(options.Conv),
+            "conv-spec" => MamlWorkload.ConvSpec(options.Conv),
+            _ => MamlWorkload.Dense(options.Dense),
+        });
         var results = workloads.Select((w, i) => RunWorkload(w, i, probe)).ToArray();
         var report = new MamlMemoryReport(DateTimeOffset.Now, $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             options.Threads, probe.Method.ToString(), probe.Trims, results);
         Print(report, Console.Out);
-        Write(report, options.Out);
-        Console.WriteLine($"figures written to {Path.GetFullPath(options.Out)}");
+        Console.WriteLine($"figures written to {JsonReport.Write(report, options.Out)}");
         return 0;
     }
 
@@ -149,18 +153,5 @@ internal static class MamlMemoryBenchmark
             writer.WriteLine($"{w.Name}: second/first order: time x{F(w.TimeRatio, "F2")}, extra peak memory x{F(w.ExtraPeakRatio, "F2")}; " +
                 $"second order: RSS {F(w.SecondOrder.RssGrowthMiB, "+0.0;-0.0;0.0")} MiB from step {w.SecondOrder.GrowthReference.Iteration} to {w.SecondOrder.Iterations}, " +
                 $"live tensors {w.SecondOrder.LiveTensorGrowth:+0;-0;0} from step 1");
-    }
-
-    private static void Write(MamlMemoryReport report, string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        });
-        File.WriteAllText(path, json);
     }
 }

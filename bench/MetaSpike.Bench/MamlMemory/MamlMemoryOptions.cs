@@ -1,15 +1,7 @@
 using System.Globalization;
+using MetaSpike.Bench.Workloads;
 
 namespace MetaSpike.Bench.MamlMemory;
-
-/// <summary>Iteration counts per workload: all meta-steps run, and how many of the first are warm-up (not in the statistics).</summary>
-/// <param name="Iterations">Meta-steps per algorithm (N).</param>
-/// <param name="Warmup">Leading steps left out of the time and peak statistics.</param>
-internal readonly record struct StepCounts(int Iterations, int Warmup)
-{
-    /// <summary>Steps in the statistics.</summary>
-    public int Measured => Iterations - Warmup;
-}
 
 /// <summary>The command line of the <c>maml-memory</c> mode.</summary>
 internal sealed record MamlMemoryOptions
@@ -20,7 +12,7 @@ internal sealed record MamlMemoryOptions
     /// <summary>Workload (b): the small dense SNN.</summary>
     public StepCounts Dense { get; init; } = new(30, 5);
 
-    /// <summary>Which workloads run: "conv", "dense".</summary>
+    /// <summary>Which workloads run: "conv" (the paper's neuron), "conv-spec" (the spec's Expon + LIF neuron), "dense".</summary>
     public IReadOnlyList<string> Workloads { get; init; } = ["conv", "dense"];
 
     /// <summary>torch's intra-op threads (spec/workloads.md: 2).</summary>
@@ -38,11 +30,11 @@ internal sealed record MamlMemoryOptions
         for the conv SNN of spec/workloads.md (c) and the dense SNN of (b).
 
           --iterations N         meta-steps per algorithm for both workloads (conv default 8, dense 30)
-          --conv-iterations N    meta-steps per algorithm, conv only
+          --conv-iterations N    meta-steps per algorithm, conv and conv-spec
           --dense-iterations N   meta-steps per algorithm, dense only
           --conv-warmup N        leading conv steps left out of the statistics (default 3)
           --dense-warmup N       leading dense steps left out of the statistics (default 5)
-          --workloads LIST       conv,dense (default both)
+          --workloads LIST       conv,dense (default both); conv-spec: workload (c) with the spec's Expon+LIF neuron
           --threads N            torch threads (default 2)
           --no-trim              do not return glibc's free memory to the system before each step
           --out PATH             JSON of the figures (default bench-results/maml-memory.json)
@@ -84,8 +76,8 @@ internal sealed record MamlMemoryOptions
         foreach (var (name, counts) in new[] { ("conv", Conv), ("dense", Dense) })
             if (counts.Warmup < 0 || counts.Measured < 1)
                 throw new ArgumentException($"maml-memory: {name} needs more iterations ({counts.Iterations}) than warm-up steps ({counts.Warmup}).");
-        if (Workloads.Count == 0 || Workloads.Any(w => w is not ("conv" or "dense")))
-            throw new ArgumentException($"maml-memory: --workloads takes conv and/or dense, got '{string.Join(",", Workloads)}'.");
+        if (Workloads.Count == 0 || Workloads.Any(w => w is not ("conv" or "conv-spec" or "dense")))
+            throw new ArgumentException($"maml-memory: --workloads takes conv, conv-spec and/or dense, got '{string.Join(",", Workloads)}'.");
         if (Threads < 1) throw new ArgumentException($"maml-memory: --threads must be at least 1, got {Threads}.");
         if (string.IsNullOrWhiteSpace(Out)) throw new ArgumentException("maml-memory: --out needs a path.");
     }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MetaSpike.Bench.MamlMemory;
+namespace MetaSpike.Bench.Common;
 
 /// <summary>
 /// The process's resident memory (Linux: VmRSS and its high-water mark VmHWM from /proc/self/status; elsewhere

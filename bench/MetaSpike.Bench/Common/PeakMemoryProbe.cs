@@ -1,4 +1,4 @@
-namespace MetaSpike.Bench.MamlMemory;
+namespace MetaSpike.Bench.Common;
 
 /// <summary>How <see cref="PeakMemoryProbe"/> finds the peak.</summary>
 internal enum PeakMethod

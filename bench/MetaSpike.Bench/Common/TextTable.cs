@@ -1,4 +1,4 @@
-namespace MetaSpike.Bench.MamlMemory;
+namespace MetaSpike.Bench.Common;
 
 /// <summary>A plain-text table: the first column left-aligned, the others right-aligned, columns padded to fit.</summary>
 internal sealed class TextTable(params string[] headers)

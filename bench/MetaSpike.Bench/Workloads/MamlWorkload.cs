@@ -4,7 +4,7 @@ using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MetaSpike.Bench.MamlMemory;
+namespace MetaSpike.Bench.Workloads;
 
 /// <summary>
 /// A MAML benchmark workload of spec/workloads.md: the network, the meta-batch and how one task's tensors are drawn.
@@ -41,7 +41,7 @@ internal sealed record MamlWorkload(string Name, string Description, Func<FewSho
     public const double OuterLearningRate = 3e-3;
 
     /// <summary>
-    /// Workload (c): the conv SNN of Stewart and Neftci (32c5-64c5-128c5, their neuron, input gain 10) on Bernoulli
+    /// The paper's version of workload (c): the conv SNN of Stewart and Neftci (32c5-64c5-128c5, their neuron, input gain 10) on Bernoulli
     /// (p = 0.05) frames [100, B, 2, 16, 32]; burn-in 70 steps, gradient through the last 30; one task per meta-step.
     /// </summary>
     public static MamlWorkload Conv(StepCounts counts) => new("conv",
@@ -49,6 +49,17 @@ internal sealed record MamlWorkload(string Name, string Description, Func<FewSho
         () => FewShotNetworks.StewartNeftciConv(2, 16, 32, Ways, gradientWindow: 30),
         MetaBatch: 1,
         batch => rand([Steps, batch, 2, 16, 32]).lt(0.05).to_type(ScalarType.Float32),
+        counts);
+
+    /// <summary>
+    /// Workload (c) as spec/workloads.md writes it: <see cref="ConvWorkload"/>'s network (the spec's Expon + LIF neuron)
+    /// on Bernoulli frames [100, B, 2, 32, 16]; one task per meta-step.
+    /// </summary>
+    public static MamlWorkload ConvSpec(StepCounts counts) => new("conv-spec",
+        "conv SNN 32c5-64c5-128c5 + Linear(1024, 5), Expon+LIF neuron, frames [100, B, 2, 32, 16] Bernoulli p=0.05, window 30 (burn-in 70), 1 task/step",
+        ConvWorkload.CreateNetwork,
+        MetaBatch: 1,
+        ConvWorkload.Frames,
         counts);
 
     /// <summary>
@@ -85,4 +96,13 @@ internal sealed record MamlWorkload(string Name, string Description, Func<FewSho
         Enumerable.Range(0, MetaBatch).Select(j => tasks[(iteration * MetaBatch + j) % tasks.Count]).ToArray();
 
     private static Tensor Labels(int batch) => arange(batch, ScalarType.Int64).remainder(Ways);
+}
+
+/// <summary>Iteration counts per workload: all meta-steps run, and how many of the first are warm-up (not in the statistics).</summary>
+/// <param name="Iterations">Meta-steps per algorithm (N).</param>
+/// <param name="Warmup">Leading steps left out of the time and peak statistics.</param>
+internal readonly record struct StepCounts(int Iterations, int Warmup)
+{
+    /// <summary>Steps in the statistics.</summary>
+    public int Measured => Iterations - Warmup;
 }
