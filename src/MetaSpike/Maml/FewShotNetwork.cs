@@ -27,6 +27,8 @@ public enum FewShotInput
 /// MAML runs the network with adapted weights through <see cref="FunctionalCall.Use"/>, so every method here reads
 /// the parameters that are in force. <see cref="LayerOfParameter"/> numbers the weight layers from the input
 /// (0, 1, ...; the head last), which is how layers are frozen in the inner loop.
+/// <c>network.SetFused(true)</c> (or <c>fused: true</c> in <see cref="FewShotNetworks"/>) runs the neurons, synapses
+/// and readout with the fused CPU kernels, which give the same logits and meta-gradients of any order.
 /// </remarks>
 public sealed class FewShotNetwork : nn.Module<Tensor, Tensor>
 {

@@ -1,4 +1,5 @@
 using MetaSpike.Layers;
+using MetaSpike.Modules;
 using MetaSpike.Neurons;
 using MetaSpike.Surrogates;
 using TorchSharp;
@@ -27,13 +28,15 @@ public static class FewShotNetworks
     /// <param name="gradientWindow">Steps at the end that carry gradient (default 30).</param>
     /// <param name="inputGain">Input frames are multiplied by this (default 10, the paper's first-layer gain).</param>
     /// <param name="surrogate">Spike function factory (default: the neuron's fast sigmoid, slope 10).</param>
+    /// <param name="fused">Run the neurons' sequences with the fused CPU kernels (same values and gradients of any order,
+    /// faster; see <see cref="Modules.SnnExtensions.SetFused"/>, which can also switch an existing network).</param>
     /// <exception cref="ArgumentException">A size is not positive, the kernel is even, or a pooled map would vanish.</exception>
     public static FewShotNetwork StewartNeftciConv(long channels, long height, long width, int ways, IReadOnlyList<int>? filters = null,
-        int kernel = 5, int gradientWindow = 30, double inputGain = 10.0, Func<SurrogateFunction>? surrogate = null)
+        int kernel = 5, int gradientWindow = 30, double inputGain = 10.0, Func<SurrogateFunction>? surrogate = null, bool fused = false)
     {
         var layers = ConvStages(channels, height, width, ways, filters ?? PaperFilters, kernel, out long features,
             shape => new StewartNeftciNeuron(shape, surrogate: surrogate?.Invoke(), normalizedTraces: true));
-        return new FewShotNetwork(new Sequential(layers), new Linear(features, ways), FewShotInput.Spiking, gradientWindow, inputGain);
+        return WithFused(new FewShotNetwork(new Sequential(layers), new Linear(features, ways), FewShotInput.Spiking, gradientWindow, inputGain), fused);
     }
 
     /// <summary>
@@ -52,12 +55,24 @@ public static class FewShotNetworks
     /// exponential-synapse readout (10 ms); logits = its mean over the gradient window (all T steps by default).
     /// Frames [T, batch, C, H, W] are flattened per step.
     /// </summary>
-    public static FewShotNetwork Dense(long inputs, int ways, int hidden = 64, int gradientWindow = 100, double inputGain = 1.0)
+    /// <param name="inputs">Input features per step.</param>
+    /// <param name="ways">Classes per task.</param>
+    /// <param name="hidden">Hidden LIF neurons.</param>
+    /// <param name="gradientWindow">Steps at the end that carry gradient (default all 100).</param>
+    /// <param name="inputGain">Input frames are multiplied by this.</param>
+    /// <param name="fused">Run the synapse + LIF pair and the readout with the fused CPU kernels.</param>
+    public static FewShotNetwork Dense(long inputs, int ways, int hidden = 64, int gradientWindow = 100, double inputGain = 1.0, bool fused = false)
     {
         if (inputs < 1 || hidden < 1 || ways < 1) throw new ArgumentException($"inputs, hidden and ways must be positive, got {inputs}, {hidden}, {ways}.");
         var body = new Sequential(new Flatten(), new Linear(inputs, hidden), new Expon(hidden, 10.0),
             new Lif(hidden, tau: 20.0, input: Neurons.InputKind.VoltageJump));
-        return new FewShotNetwork(body, new Linear(hidden, ways), FewShotInput.Spiking, gradientWindow, inputGain, readout: new Expon(ways, 10.0));
+        return WithFused(new FewShotNetwork(body, new Linear(hidden, ways), FewShotInput.Spiking, gradientWindow, inputGain, readout: new Expon(ways, 10.0)), fused);
+    }
+
+    private static FewShotNetwork WithFused(FewShotNetwork network, bool fused)
+    {
+        if (fused) network.SetFused(true);
+        return network;
     }
 
     private static nn.Module<Tensor, Tensor>[] ConvStages(long channels, long height, long width, int ways,

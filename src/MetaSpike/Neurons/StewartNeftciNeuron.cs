@@ -1,3 +1,4 @@
+using MetaSpike.Neurons.Fused;
 using MetaSpike.Runtime;
 using MetaSpike.Surrogates;
 using TorchSharp.Modules;
@@ -19,7 +20,15 @@ namespace MetaSpike.Neurons;
 /// the same potential. Decays are per step (dt-independent), as in the paper. State "U" holds the potential,
 /// which the paper's loss reads at the output layer.
 /// </summary>
-public sealed class StewartNeftciNeuron : NeuronLayer
+/// <remarks>
+/// With <see cref="Fused"/> on, a whole sequence runs as one fused CPU operation for the synaptic and membrane traces
+/// (linear in the input and the initial traces, so its backward and double backward are linear scans too), a
+/// gradient-free kernel for the reset trace (its spike input is detached), and the surrogate spike function applied
+/// once to all steps: values, first- and second-order gradients (input, initial traces, bias, surrogate
+/// hyperparameters) are those of the step-by-step path. A reset that carries gradient (<see cref="DetachReset"/>
+/// false) is not fused (see <see cref="FusedUnsupportedReason"/>).
+/// </remarks>
+public sealed class StewartNeftciNeuron : NeuronLayer, IFusable
 {
     private const int Q = 0, P = 1, R = 2, U = 3, S = 4;
 
@@ -72,6 +81,58 @@ public sealed class StewartNeftciNeuron : NeuronLayer
 
     /// <summary>The spike function.</summary>
     public SurrogateFunction Surrogate { get; }
+
+    /// <inheritdoc />
+    public bool Fused
+    {
+        get => _fused;
+        set
+        {
+            if (value && FusedUnsupportedReason is { } reason)
+                throw new NotSupportedException($"{nameof(StewartNeftciNeuron)}: the fused kernel cannot run this layer: {reason}. Keep Fused off (the unfused path supports it).");
+            _fused = value;
+        }
+    }
+
+    private bool _fused;
+
+    /// <inheritdoc />
+    public string? FusedUnsupportedReason =>
+        DetachReset ? null : "the fused kernel cuts the gradient through the reset trace's spike input (DetachReset is false)";
+
+    /// <inheritdoc />
+    public override Tensor Sequence(Tensor input) =>
+        Fused && FusedScan.Supports(input) && Param("bias").dtype == input.dtype ? FusedSequence(input) : base.Sequence(input);
+
+    /// <summary>
+    /// The fused sequence pass: the synaptic and membrane traces of all steps from one differentiable kernel, the
+    /// reset trace from a second (no gradient), the potentials as one sum and the spikes from one surrogate call.
+    /// </summary>
+    private Tensor FusedSequence(Tensor input)
+    {
+        RequireSequence(input);
+        const string who = nameof(StewartNeftciNeuron);
+        var first = input[0];
+        var (q0, p0, r0, s0) = (Get(Q, first), Get(P, first), Get(R, first), Get(S, first));
+        var spec = ScanSpec.DelayedTraces(SynapticDecay, NormalizedTraces ? 1 - SynapticDecay : 1.0, MembraneDecay, NormalizedTraces ? 1 - MembraneDecay : 1.0);
+        var traces = FusedScan.Run(input, p0, q0, spec, null, null, who);
+        var bias = Param("bias");
+        Tensor reset;
+        using (no_grad())
+        {
+            var biasPerColumn = bias.detach().expand(first.shape).contiguous();
+            reset = ScanKernels.ResetTrace(traces.V.detach(), biasPerColumn, FusedScan.StepState(r0.detach(), input, "reset trace", who),
+                FusedScan.StepState(s0.detach(), input, "previous spike", who), ResetDecay, ResetWeight, Theta);
+        }
+        var u = traces.V + reset + bias;
+        var spikes = Surrogate.forward(Theta == 0 ? u : u - Theta);
+        Set(Q, traces.SynLast!);
+        Set(P, traces.V[-1]);
+        Set(R, reset[-1]);
+        Set(U, u[-1]);
+        Set(S, spikes[-1]);
+        return spikes;
+    }
 
     /// <inheritdoc />
     protected override Tensor[] Coefficients() => [];

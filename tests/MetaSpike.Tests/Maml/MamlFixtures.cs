@@ -16,15 +16,16 @@ internal static class MamlFixtures
     public const int Steps = 6;
     public const int Ways = 3;
 
-    /// <summary>Dense SNN 6 → 4 → 3 over 6 steps, all of them in the gradient window, float64.</summary>
-    public static FewShotNetwork TinyDense(int seed) => Randomized(FewShotNetworks.Dense(6, Ways, hidden: 4, gradientWindow: Steps), seed);
+    /// <summary>Dense SNN 6 → 4 → 3 over 6 steps, all of them in the gradient window by default, float64, optionally fused.</summary>
+    public static FewShotNetwork TinyDense(int seed, bool fused = false, int gradientWindow = Steps) =>
+        Randomized(FewShotNetworks.Dense(6, Ways, hidden: 4, gradientWindow: gradientWindow, fused: fused), seed);
 
     /// <summary>Event-count CNN: 1 x 4 x 4 → conv 2 → pool → conv 3 → pool → 3 features → 3 classes (smooth almost everywhere).</summary>
     public static FewShotNetwork TinyCnn(int seed) => Randomized(FewShotNetworks.EventCountCnn(1, 4, 4, Ways, [2, 3], kernel: 3), seed);
 
-    /// <summary>Spiking conv net 1 x 4 x 4 → 2 → 2 filters → 3 classes (three weight layers, the neurons' biases in the conv layers).</summary>
-    public static FewShotNetwork TinyConv(int seed) =>
-        Randomized(FewShotNetworks.StewartNeftciConv(1, 4, 4, Ways, [2, 2], kernel: 3, gradientWindow: Steps, inputGain: 3.0), seed);
+    /// <summary>Spiking conv net 1 x 4 x 4 → 2 → 2 filters → 3 classes (three weight layers, the neurons' biases in the conv layers), optionally fused.</summary>
+    public static FewShotNetwork TinyConv(int seed, bool fused = false, int gradientWindow = Steps) =>
+        Randomized(FewShotNetworks.StewartNeftciConv(1, 4, 4, Ways, [2, 2], kernel: 3, gradientWindow: gradientWindow, inputGain: 3.0, fused: fused), seed);
 
     /// <summary>A 3-way task for <see cref="TinyDense"/>: one support sample per class, two queries per class, inputs in [0, 2).</summary>
     public static TaskData DenseTask(int seed) => Task(seed, [6]);

@@ -96,7 +96,7 @@ internal static class MamlCommand
     public static string Describe(MamlConfig c) => string.Create(CultureInfo.InvariantCulture,
         $"{c.Algorithm}, {c.Network} [{string.Join(",", c.Filters ?? MamlSetup.DefaultFilters(c))}], {c.Ways}-way {c.Shots}-shot, {c.Queries} queries, " +
         $"inner {c.Inner.Steps} x lr {c.Inner.LearningRate} ({c.Inner.RateKind}), outer Adam {c.OuterLr} cosine to /50, meta-batch {c.MetaBatch}, " +
-        $"{c.Iterations} iterations, T={c.TimeSteps?.ToString(CultureInfo.InvariantCulture) ?? "default"}, gain {c.Gain}, init rate {c.InitRate}, seed {c.Seed}");
+        $"{c.Iterations} iterations, T={c.TimeSteps?.ToString(CultureInfo.InvariantCulture) ?? "default"}, gain {c.Gain}, init rate {c.InitRate}, seed {c.Seed}{(c.Fused ? ", fused kernels" : "")}");
 
     public static string Percent(double x) => double.IsNaN(x) ? "—" : (100 * x).ToString("F1", CultureInfo.InvariantCulture) + " %";
 }

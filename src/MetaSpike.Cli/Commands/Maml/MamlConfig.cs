@@ -35,6 +35,7 @@ internal sealed record MamlConfig
     public string Out { get; init; } = "metaspike-maml";
     public bool Fresh { get; init; }
     public string Device { get; init; } = "cpu";
+    public bool Fused { get; init; }
     public string? Experiment { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>

@@ -49,8 +49,8 @@ internal static class MamlSetup
         manual_seed(Seeds.Mix(c.Seed, 7));
         var network = (kind ?? c.Network) switch
         {
-            "conv" => FewShotNetworks.StewartNeftciConv(s.Channels, s.Height, s.Width, ways, c.Filters ?? DefaultFilters(c), gradientWindow: Window(c, loader), inputGain: c.Gain),
-            "dense" => FewShotNetworks.Dense((long)s.Channels * s.Height * s.Width, ways, c.Hidden, Window(c, loader), c.Gain),
+            "conv" => FewShotNetworks.StewartNeftciConv(s.Channels, s.Height, s.Width, ways, c.Filters ?? DefaultFilters(c), gradientWindow: Window(c, loader), inputGain: c.Gain, fused: c.Fused),
+            "dense" => FewShotNetworks.Dense((long)s.Channels * s.Height * s.Width, ways, c.Hidden, Window(c, loader), c.Gain, fused: c.Fused),
             "cnn" => FewShotNetworks.EventCountCnn(s.Channels, s.Height, s.Width, ways, c.Filters ?? DefaultFilters(c)),
             _ => throw new ArgumentException($"unknown --network '{kind ?? c.Network}'; use one of {string.Join(", ", Networks)}."),
         };

@@ -24,6 +24,18 @@ internal static class FusedScan
         x.device_type == DeviceType.CPU && x.dtype is ScalarType.Float32 or ScalarType.Float64 && x.dim() >= 2
         && x.numel() > 0 && x.numel() * x.ElementSize <= int.MaxValue;
 
+    /// <summary>A state for a fused kernel over <paramref name="x"/>: a CPU tensor in x's dtype shaped like one step of x, made contiguous.</summary>
+    /// <exception cref="ArgumentException">The state is missing, on another device, of another dtype or shape.</exception>
+    public static Tensor StepState(Tensor? state, Tensor x, string name, string who)
+    {
+        if (state is null) throw new ArgumentException($"{who}: the fused kernel needs the {name}.", name);
+        var stepShape = x.shape[1..];
+        if (state.device_type != DeviceType.CPU || state.dtype != x.dtype || !state.shape.SequenceEqual(stepShape))
+            throw new ArgumentException(
+                $"{who}: the {name} must be a CPU {x.dtype} tensor {TensorText.Shape(stepShape)} like one step of the input, got {state.dtype} {state.ShapeText()} on {state.device}.", name);
+        return state.contiguous();
+    }
+
     /// <summary>Runs the scan over x [T, ...] from the initial states (each shaped like one step of x, in x's dtype).</summary>
     /// <param name="x">Input [T, ...]: the synaptic input (with a synapse) or the drive.</param>
     /// <param name="v0">Initial potential.</param>
@@ -40,16 +52,7 @@ internal static class FusedScan
         if (!Supports(x))
             throw new ArgumentException(
                 $"{who}: the fused kernel needs a CPU float32 or float64 sequence [T, ...] with T >= 1 (under 2 GiB), got {x.dtype} {x.ShapeText()} on {x.device}.", nameof(x));
-        var stepShape = x.shape[1..];
-        Tensor State(Tensor? state, string name, bool required = true)
-        {
-            if (state is null)
-                return required ? throw new ArgumentException($"{who}: the fused kernel needs the {name}.", name) : null!;
-            if (state.device_type != DeviceType.CPU || state.dtype != x.dtype || !state.shape.SequenceEqual(stepShape))
-                throw new ArgumentException(
-                    $"{who}: the {name} must be a CPU {x.dtype} tensor {TensorText.Shape(stepShape)} like one step of the input, got {state.dtype} {state.ShapeText()} on {state.device}.", name);
-            return state.contiguous();
-        }
+        Tensor State(Tensor? state, string name) => StepState(state, x, name, who);
         var input = x.contiguous();
         var potential = State(v0, "initial potential");
         var trace = spec.HasSynapse ? State(syn0, "initial synaptic trace") : null;

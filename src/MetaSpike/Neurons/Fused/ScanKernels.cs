@@ -32,7 +32,7 @@ internal interface IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T
 /// is vectorised with 512-bit, then 256-bit registers, then scalars for the tail. Nothing is allocated per step:
 /// running states live in the output tensors.
 /// </summary>
-internal static unsafe class ScanKernels
+internal static unsafe partial class ScanKernels
 {
     /// <summary>Scans with fewer elements (T x columns) than this run on one thread.</summary>
     internal static long ParallelThreshold { get; set; } = 1 << 16;
@@ -86,8 +86,8 @@ internal static unsafe class ScanKernels
         {
             X = Ptr<T>(x), V = Ptr<T>(v), V0 = Ptr<T>(v0), Syn = Ptr<T>(syn), S0 = Ptr<T>(spike0), Counter = Ptr<T>(counter), M = Ptr<T>(mask),
             Steps = (int)x.shape[0], Columns = Columns(x),
-            A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), VRest = T.CreateChecked(spec.VRest),
-            HasSynapse = spec.HasSynapse, Spiking = rule is not null, Reset = rule?.Reset ?? ResetMode.None,
+            A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
+            VRest = T.CreateChecked(spec.VRest), HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse, Spiking = rule is not null, Reset = rule?.Reset ?? ResetMode.None,
             Threshold = T.CreateChecked(rule?.Threshold ?? 0), Scale = T.CreateChecked(rule?.Scale ?? 1), VReset = T.CreateChecked(rule?.VReset ?? 0),
             SubtractAmount = T.CreateChecked(rule?.SubtractAmount ?? 0), Refractory = T.CreateChecked(rule?.RefractorySteps ?? 0),
         };
@@ -98,7 +98,8 @@ internal static unsafe class ScanKernels
     {
         GV = Ptr<T>(gv), GX = Ptr<T>(gx), CarryV = Ptr<T>(gv0), CarrySyn = Ptr<T>(gSyn0), M = Ptr<T>(mask),
         Steps = (int)gv.shape[0], Columns = Columns(gv),
-        A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), HasSynapse = spec.HasSynapse,
+        A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
+        HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse,
     };
 
     private static TangentKernel<T> TangentOf<T>(Tensor dx, Tensor dv, Tensor dv0, Tensor? dSyn, Tensor? mask, ScanSpec spec)
@@ -106,7 +107,8 @@ internal static unsafe class ScanKernels
     {
         DX = Ptr<T>(dx), DV = Ptr<T>(dv), DV0 = Ptr<T>(dv0), DSyn = Ptr<T>(dSyn), M = Ptr<T>(mask),
         Steps = (int)dx.shape[0], Columns = Columns(dx),
-        A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), HasSynapse = spec.HasSynapse,
+        A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
+        HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse,
     };
 
     private static int Columns(Tensor sequence) => (int)(sequence.numel() / sequence.shape[0]);
@@ -157,8 +159,8 @@ internal static unsafe class ScanKernels
 internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T* X, V, V0, Syn, S0, Counter, M;
-    public T A, B, G, VRest, Threshold, Scale, VReset, SubtractAmount, Refractory;
-    public bool HasSynapse, Spiking;
+    public T A, B, G, K, VRest, Threshold, Scale, VReset, SubtractAmount, Refractory;
+    public bool HasSynapse, Delayed, Spiking;
     public ResetMode Reset;
 
     public int Steps { get; init; }
@@ -174,7 +176,8 @@ internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, 
         var (threshold, scale, vReset, subtract, refractory) =
             (TL.Broadcast(Threshold), TL.Broadcast(Scale), TL.Broadcast(VReset), TL.Broadcast(SubtractAmount), TL.Broadcast(Refractory));
         var (zero, one) = (TL.Broadcast(T.Zero), TL.Broadcast(T.One));
-        bool restAtZero = VRest == T.Zero, resetAtZero = VReset == T.Zero, refractoryOn = Refractory > T.Zero;
+        var k = TL.Broadcast(K);
+        bool restAtZero = VRest == T.Zero, resetAtZero = VReset == T.Zero, refractoryOn = Refractory > T.Zero, unitGain = K == T.One;
         var acc = zero;
         for (; j + TL.Count <= end; j += TL.Count)
         {
@@ -183,8 +186,10 @@ internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, 
             var drive = input;
             if (HasSynapse)
             {
-                drive = TL.Add(TL.Multiply(a, TL.Load(Syn + j)), input);
-                TL.Store(drive, Syn + j);
+                var trace = TL.Load(Syn + j);
+                var updated = TL.Add(TL.Multiply(a, trace), unitGain ? input : TL.Multiply(k, input));
+                TL.Store(updated, Syn + j);
+                drive = Delayed ? trace : updated;
             }
             var previous = TL.Load(vPrev + j);
             // The same operations in the same order as Lif.Advance, so fused and unfused potentials agree bit for bit.
@@ -228,8 +233,8 @@ internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, 
 internal unsafe struct AdjointKernel<T> : IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T* GV, GX, CarryV, CarrySyn, M;
-    public T A, B, G;
-    public bool HasSynapse;
+    public T A, B, G, K;
+    public bool HasSynapse, Delayed;
 
     public int Steps { get; init; }
     public int Columns { get; init; }
@@ -240,8 +245,8 @@ internal unsafe struct AdjointKernel<T> : IColumnKernel<T> where T : unmanaged, 
     {
         long row = (long)t * Columns;
         T* gv = GV + row, gx = GX + row, m = M + row;
-        var (a, b, g) = (TL.Broadcast(A), TL.Broadcast(B), TL.Broadcast(G));
-        bool masked = M != null;
+        var (a, b, g, k) = (TL.Broadcast(A), TL.Broadcast(B), TL.Broadcast(G), TL.Broadcast(K));
+        bool masked = M != null, unitGain = K == T.One;
         for (; j + TL.Count <= end; j += TL.Count)
         {
             // The gradient of v[t] (its own plus what v[t+1] passed back), through the reset mask to the pre-reset value.
@@ -251,8 +256,11 @@ internal unsafe struct AdjointKernel<T> : IColumnKernel<T> where T : unmanaged, 
             var drive = TL.Multiply(g, pre);
             if (HasSynapse)
             {
-                drive = TL.Add(drive, TL.Load(CarrySyn + j));
-                TL.Store(TL.Multiply(a, drive), CarrySyn + j);
+                // The carry holds the gradient of this step's trace; v[t] read this step's trace, or (delayed) the previous one.
+                var carried = TL.Load(CarrySyn + j);
+                var traceGradient = Delayed ? carried : TL.Add(drive, carried);
+                TL.Store(Delayed ? TL.Add(TL.Multiply(a, carried), drive) : TL.Multiply(a, traceGradient), CarrySyn + j);
+                drive = unitGain ? traceGradient : TL.Multiply(k, traceGradient);
             }
             TL.Store(drive, gx + j);
         }
@@ -264,8 +272,8 @@ internal unsafe struct AdjointKernel<T> : IColumnKernel<T> where T : unmanaged, 
 internal unsafe struct TangentKernel<T> : IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T* DX, DV, DV0, DSyn, M;
-    public T A, B, G;
-    public bool HasSynapse;
+    public T A, B, G, K;
+    public bool HasSynapse, Delayed;
 
     public int Steps { get; init; }
     public int Columns { get; init; }
@@ -276,15 +284,17 @@ internal unsafe struct TangentKernel<T> : IColumnKernel<T> where T : unmanaged, 
     {
         long row = (long)t * Columns;
         T* dx = DX + row, dv = DV + row, m = M + row, previous = t == 0 ? DV0 : DV + row - Columns;
-        var (a, b, g) = (TL.Broadcast(A), TL.Broadcast(B), TL.Broadcast(G));
-        bool masked = M != null;
+        var (a, b, g, k) = (TL.Broadcast(A), TL.Broadcast(B), TL.Broadcast(G), TL.Broadcast(K));
+        bool masked = M != null, unitGain = K == T.One;
         for (; j + TL.Count <= end; j += TL.Count)
         {
             var drive = TL.Load(dx + j);
             if (HasSynapse)
             {
-                drive = TL.Add(TL.Multiply(a, TL.Load(DSyn + j)), drive);
-                TL.Store(drive, DSyn + j);
+                var trace = TL.Load(DSyn + j);
+                var updated = TL.Add(TL.Multiply(a, trace), unitGain ? drive : TL.Multiply(k, drive));
+                TL.Store(updated, DSyn + j);
+                drive = Delayed ? trace : updated;
             }
             var value = TL.Add(TL.Multiply(b, TL.Load(previous + j)), TL.Multiply(g, drive));
             TL.Store(masked ? TL.Multiply(TL.Load(m + j), value) : value, dv + j);
