@@ -13,7 +13,10 @@ public enum FewShotInput
     /// <summary>An SNN over time: burn-in without gradient, then a gradient window whose mean head output is the logits.</summary>
     Spiking,
 
-    /// <summary>A non-spiking network on event counts: the frames are summed over time first.</summary>
+    /// <summary>
+    /// A non-spiking network on event counts: the frames are averaged over time first (counts / T, so the input scale
+    /// and with it the usable inner step size do not grow with the number of steps).
+    /// </summary>
     EventCounts,
 }
 
@@ -116,7 +119,7 @@ public sealed class FewShotNetwork : nn.Module<Tensor, Tensor>
         {
             Checks.RequireFinite(x, nameof(FewShotNetwork));
             Body.SetStepMode(StepMode.Single);
-            return Body.forward(x.sum([0]));
+            return Body.forward(x.mean([0]));
         }
         long steps = frames.shape[0];
         if (steps < GradientWindow)

@@ -20,7 +20,10 @@ internal sealed record MamlConfig
     public double InitRate { get; init; } = 0.05;
     public int Hidden { get; init; } = 128;
     public MetaAlgorithm Algorithm { get; init; } = MetaAlgorithm.Maml;
-    public InnerLoopSettings Inner { get; init; } = new() { LearningRate = 5.0 };
+    public InnerLoopSettings Inner { get; init; } = new() { LearningRate = SnnInnerLr };
+
+    /// <summary>The --inner-lr the user gave, if any (else each network gets its own default).</summary>
+    public double? InnerLrGiven { get; init; }
     public int? TestInnerSteps { get; init; }
     public int MetaBatch { get; init; } = 1;
     public double OuterLr { get; init; } = 0.002;
@@ -37,6 +40,19 @@ internal sealed record MamlConfig
     public string Device { get; init; } = "cpu";
     public bool Fused { get; init; }
     public string? Experiment { get; init; }
+
+    /// <summary>Default inner step size of the SNNs (the surrogate gradient through 20 steps is small: lr 0.1 and 1 stayed at chance).</summary>
+    public const double SnnInnerLr = 5.0;
+
+    /// <summary>Default inner step size of the event-count CNN (measured on glyphs; lr 5 diverges in one step).</summary>
+    public const double CnnInnerLr = 0.4;
+
+    /// <summary>The default inner step size for <paramref name="network"/>.</summary>
+    public static double DefaultInnerLr(string network) => network == "cnn" ? CnnInnerLr : SnnInnerLr;
+
+    /// <summary>This configuration with another network, whose default inner step size applies unless --inner-lr was given.</summary>
+    public MamlConfig WithNetwork(string network) =>
+        this with { Network = network, Inner = Inner with { LearningRate = InnerLrGiven ?? DefaultInnerLr(network) } };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
     public void Validate()

@@ -34,12 +34,12 @@ internal static class MamlExperiments
             "quantize" => Quantize(context),
             "soel" => Compare(context, "soel", "Error-triggered plasticity (SOEL, Sec. 3.7)",
                 [("MAML, SGD inner loop", config.Inner), ("MAML, SOEL head (threshold learnt)", config.Inner with { Soel = config.Inner.Soel ?? new SoelSettings() })]),
-            "cnn" => Algorithms(context, "cnn", [("MAML-SNN", config with { Network = "conv" }), ("MAML-CNN (event counts)", config with { Network = "cnn" })]),
+            "cnn" => Algorithms(context, "cnn", [("MAML-SNN", config.WithNetwork("conv")), ("MAML-CNN (event counts)", config.WithNetwork("cnn"))]),
             "update-stats" => MamlBaselines.UpdateStats(context),
             "transfer" => MamlBaselines.TransferExperiment(context),
             "compare" => Algorithms(context, "compare",
                 [("MAML-SNN", config with { Algorithm = MetaAlgorithm.Maml }), ("FOMAML-SNN", config with { Algorithm = MetaAlgorithm.FirstOrderMaml }),
-                 ("MAML-CNN", config with { Algorithm = MetaAlgorithm.Maml, Network = "cnn" })], withTransfer: true),
+                 ("MAML-CNN", config.WithNetwork("cnn") with { Algorithm = MetaAlgorithm.Maml })], withTransfer: true),
             _ => throw new ArgumentException($"unknown --experiment '{name}'; use one of {string.Join(", ", Names)}."),
         };
     }

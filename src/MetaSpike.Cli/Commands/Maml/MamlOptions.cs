@@ -25,7 +25,7 @@ internal sealed class MamlOptions
     public Option<int> Hidden { get; } = new("--hidden") { Description = "Hidden neurons of the dense network.", DefaultValueFactory = _ => D.Hidden };
     public Option<string> Algorithm { get; } = new("--algorithm") { Description = "maml (second order), fomaml, reptile.", DefaultValueFactory = _ => "maml" };
     public Option<int> InnerSteps { get; } = new("--inner-steps") { Description = "Inner SGD steps in meta-training.", DefaultValueFactory = _ => D.Inner.Steps };
-    public Option<double> InnerLr { get; } = new("--inner-lr") { Description = "Inner SGD step size (start value when learnt).", DefaultValueFactory = _ => D.Inner.LearningRate };
+    public Option<double?> InnerLr { get; } = new("--inner-lr") { Description = $"Inner SGD step size (start value when learnt; default {MamlConfig.SnnInnerLr} for the SNNs, {MamlConfig.CnnInnerLr} for the CNN)." };
     public Option<string> InnerRate { get; } = new("--inner-rate") { Description = "fixed, per-tensor (learnt per layer) or per-element (Meta-SGD).", DefaultValueFactory = _ => "fixed" };
     public Option<int?> TestInnerSteps { get; } = new("--test-inner-steps") { Description = "Inner steps at meta-test time (default: as in training)." };
     public Option<int> Freeze { get; } = new("--freeze") { Description = "Weight layers (from the input) frozen in the inner loop.", DefaultValueFactory = _ => 0 };
@@ -63,7 +63,7 @@ internal sealed class MamlOptions
         var inner = new InnerLoopSettings
         {
             Steps = p.GetValue(InnerSteps),
-            LearningRate = p.GetValue(InnerLr),
+            LearningRate = p.GetValue(InnerLr) ?? MamlConfig.DefaultInnerLr(p.GetValue(Network)!),
             RateKind = p.GetValue(InnerRate) switch
             {
                 "fixed" => InnerRateKind.Fixed,
@@ -100,6 +100,7 @@ internal sealed class MamlOptions
                 var s => throw new ArgumentException($"--algorithm must be maml, fomaml or reptile, got '{s}'."),
             },
             Inner = inner,
+            InnerLrGiven = p.GetValue(InnerLr),
             TestInnerSteps = p.GetValue(TestInnerSteps),
             MetaBatch = p.GetValue(MetaBatch),
             OuterLr = p.GetValue(OuterLr),

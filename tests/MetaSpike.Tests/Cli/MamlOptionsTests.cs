@@ -1,0 +1,41 @@
+using System.CommandLine;
+using MetaSpike.Cli.Commands.Maml;
+
+namespace MetaSpike.Tests.Cli;
+
+/// <summary>Options of <c>metaspike maml</c> that the configuration derives rather than copies.</summary>
+public class MamlOptionsTests
+{
+    private static MamlConfig Parse(params string[] args)
+    {
+        var options = new MamlOptions();
+        var command = new Command("maml");
+        options.AddTo(command);
+        var parse = command.Parse(args);
+        Assert.Empty(parse.Errors);
+        return options.Read(parse);
+    }
+
+    [Fact]
+    public void Fused_flag_is_off_by_default_and_on_when_given()
+    {
+        Assert.False(Parse().Fused);
+        var config = Parse("--fused", "--network", "dense");
+        Assert.True(config.Fused);
+        Assert.EndsWith(", fused kernels", MamlCommand.Describe(config));
+        Assert.DoesNotContain("fused", MamlCommand.Describe(Parse()));
+    }
+
+    [Fact]
+    public void Each_network_gets_its_own_inner_step_size_unless_one_is_given()
+    {
+        Assert.Equal(MamlConfig.SnnInnerLr, Parse().Inner.LearningRate);
+        Assert.Equal(MamlConfig.CnnInnerLr, Parse("--network", "cnn").Inner.LearningRate);
+        Assert.Equal(0.7, Parse("--network", "cnn", "--inner-lr", "0.7").Inner.LearningRate);
+        // The experiments switch networks: the default follows the network, a given value stays.
+        Assert.Equal(MamlConfig.CnnInnerLr, Parse().WithNetwork("cnn").Inner.LearningRate);
+        Assert.Equal(MamlConfig.SnnInnerLr, Parse("--network", "cnn").WithNetwork("conv").Inner.LearningRate);
+        Assert.Equal(2.0, Parse("--inner-lr", "2").WithNetwork("cnn").Inner.LearningRate);
+        Assert.Equal("cnn", Parse().WithNetwork("cnn").Network);
+    }
+}
