@@ -33,7 +33,7 @@ internal sealed record MamlConfig
     public int ValidationTasks { get; init; } = 20;
     public int Trials { get; init; } = 10;
     public int TasksPerTrial { get; init; } = 20;
-    public IReadOnlyList<int> Sweep { get; init; } = [0, 1, 2, 3, 5, 10];
+    public IReadOnlyList<int> Sweep { get; init; } = [0, 1, 2, 3, 5];
     public long Seed { get; init; }
     public string Out { get; init; } = "metaspike-maml";
     public bool Fresh { get; init; }
