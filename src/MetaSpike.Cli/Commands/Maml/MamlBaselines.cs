@@ -41,8 +41,8 @@ internal static class MamlBaselines
         var maml = x.Test(trained, "MAML");
         var transfer = Transfer(x);
         var rows = new List<(string, EvaluationSummary, string)> { ($"MAML, {x.Config.Shots} shot(s)", maml, "") };
-        rows.AddRange(transfer.PerShot.Select(s => ($"transfer, {s.Shots} shot(s)", AsSummary(s.Accuracy), "pre-trained body frozen, head fine-tuned")));
-        var points = transfer.PerShot.Select(s => ((double)s.Shots, AsSummary(s.Accuracy))).ToList();
+        rows.AddRange(transfer.PerShot.Select(s => ($"transfer, {s.Shots} shot(s)", ByTrials(transfer, s.Shots, x.Config.TasksPerTrial), "pre-trained body frozen, head fine-tuned")));
+        var points = transfer.PerShot.Select(s => ((double)s.Shots, ByTrials(transfer, s.Shots, x.Config.TasksPerTrial))).ToList();
         x.Png("transfer.png", MamlPlots.Sweep($"Transfer learning by shots vs MAML {x.Config.Shots}-shot {maml} (Fig. 6)", "shots per class", points, x.Chance));
         return x.Report("transfer", "Transfer learning shot by shot vs MAML (Fig. 6)", "method", rows);
     }
@@ -101,7 +101,16 @@ internal static class MamlBaselines
         return 0;
     }
 
-    private static EvaluationSummary AsSummary(MeanStd accuracy) => new(accuracy.Mean, accuracy.Std, [], double.NaN, 0);
+    /// <summary>
+    /// Transfer learning's accuracy after <paramref name="shots"/> shots as mean ± std over trials of
+    /// <paramref name="tasksPerTrial"/> consecutive tasks, the protocol of <see cref="MetaEvaluation"/> (the tasks are the same ones).
+    /// </summary>
+    public static EvaluationSummary ByTrials(TransferResult transfer, int shots, int tasksPerTrial)
+    {
+        var trials = transfer.TaskAccuracies.Chunk(tasksPerTrial).Select(trial => trial.Average(task => task[shots - 1])).ToArray();
+        var (mean, std) = MeanStd.Of(trials);
+        return new EvaluationSummary(mean, std, trials, double.NaN, 0);
+    }
 
     private static string Text(MeanStd m) => string.Create(CultureInfo.InvariantCulture, $"{m.Mean:G3} ± {m.Std:G2}");
 }

@@ -101,8 +101,8 @@ internal static class MamlExperiments
         }
         if (withTransfer)
         {
-            var shot = MamlBaselines.Transfer(x).PerShot[x.Config.Shots - 1];
-            rows.Add(($"transfer learning, {shot.Shots} shot(s)", new EvaluationSummary(shot.Accuracy.Mean, shot.Accuracy.Std, [], double.NaN, 0), "pre-trained body, head fine-tuned"));
+            var transfer = MamlBaselines.ByTrials(MamlBaselines.Transfer(x), x.Config.Shots, x.Config.TasksPerTrial);
+            rows.Add(($"transfer learning, {x.Config.Shots} shot(s)", transfer, "pre-trained body, head fine-tuned"));
         }
         return x.Report(name, title ?? "Meta-test accuracy by method (Table 3)", "method", rows);
     }
