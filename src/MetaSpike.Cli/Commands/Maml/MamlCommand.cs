@@ -72,7 +72,7 @@ internal static class MamlCommand
 
         var table = new Table().Title($"Meta-test accuracy, {config.Ways}-way {config.Shots}-shot (measured; mean ± std over {config.Trials} trials of {config.TasksPerTrial} tasks)")
             .AddColumn("inner steps at test").AddColumn(new TableColumn("accuracy").RightAligned());
-        table.AddRow("0 (no adaptation)", Percent(test.MeanBefore));
+        if (!config.Sweep.Contains(0)) table.AddRow("0 (no adaptation)", Percent(test.MeanBefore));
         foreach (var (n, r) in sweep) table.AddRow(n.ToString(CultureInfo.InvariantCulture), r.ToString());
         console.Write(table);
         console.MarkupLineInterpolated($"[bold]meta-test accuracy: {test}[/] ({test.InnerSteps} inner step(s); best validation {trained.Outcome.BestValidationAccuracy:P1} at meta-iteration {trained.Outcome.BestIteration}; training {trained.Seconds:F0} s)");
