@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MetaSpike.Cli.Commands.Maml;
+using MetaSpike.Tests.Losses;
 
 namespace MetaSpike.Tests.Cli;
 
@@ -37,5 +38,15 @@ public class MamlOptionsTests
         Assert.Equal(MamlConfig.SnnInnerLr, Parse("--network", "cnn").WithNetwork("conv").Inner.LearningRate);
         Assert.Equal(2.0, Parse("--inner-lr", "2").WithNetwork("cnn").Inner.LearningRate);
         Assert.Equal("cnn", Parse().WithNetwork("cnn").Network);
+    }
+
+    [Fact]
+    public void The_transfer_baseline_takes_its_pretraining_settings_from_the_options()
+    {
+        var settings = MamlBaselines.TransferSettings(Parse("--pretrain-steps", "12", "--pretrain-lr", "0.003"));
+        Assert.Equal(12, settings.PretrainSteps);
+        Assert.Equal(0.003, settings.LearningRate);
+        ArgumentAssert.Throws(() => Parse("--pretrain-lr", "0").Validate(), "--pretrain-lr", "> 0");
+        ArgumentAssert.Throws(() => Parse("--pretrain-steps", "-1").Validate(), "--pretrain-steps", "-1");
     }
 }

@@ -13,8 +13,8 @@ namespace MetaSpike.Cli.Commands.Maml;
 /// <summary>The experiments that compare MAML with ordinary training: transfer learning (Fig. 6) and update magnitudes (Table 5, Fig. 5).</summary>
 internal static class MamlBaselines
 {
-    /// <summary>Pre-training settings sized like a short meta-training run.</summary>
-    public static TransferLearningSettings TransferSettings(MamlConfig c) => new() { PretrainSteps = Math.Max(1, c.Iterations / 2), BatchSize = 32, MaxShots = 10 };
+    /// <summary>The transfer baseline's settings (--pretrain-steps, --pretrain-lr; up to 10 shots).</summary>
+    public static TransferLearningSettings TransferSettings(MamlConfig c) => new() { PretrainSteps = c.PretrainSteps, LearningRate = c.PretrainLr, BatchSize = 32, MaxShots = 10 };
 
     /// <summary>Pre-trains on the meta-train classes and fine-tunes the head shot by shot on meta-test tasks.</summary>
     public static TransferResult Transfer(ExperimentContext x, UpdateRecorder? headUpdates = null)

@@ -19,6 +19,12 @@ internal sealed record MamlConfig
     public double Gain { get; init; } = 10;
     public double InitRate { get; init; } = 0.05;
     public int Hidden { get; init; } = 128;
+
+    /// <summary>Transfer baseline: pre-training steps (measured on glyphs: at lr 1e-3, 750 steps silenced the SNN body).</summary>
+    public int PretrainSteps { get; init; } = 300;
+
+    /// <summary>Transfer baseline: pre-training Adam learning rate.</summary>
+    public double PretrainLr { get; init; } = 1e-4;
     public MetaAlgorithm Algorithm { get; init; } = MetaAlgorithm.Maml;
     public InnerLoopSettings Inner { get; init; } = new() { LearningRate = SnnInnerLr };
 
@@ -65,6 +71,8 @@ internal sealed record MamlConfig
         if (BinMs is { } b && !(b > 0 && double.IsFinite(b))) throw new ArgumentException($"--bin-ms must be > 0, got {b}.");
         if (!double.IsFinite(Gain) || Gain <= 0) throw new ArgumentException($"--gain must be > 0, got {Gain}.");
         if (!double.IsFinite(InitRate) || InitRate < 0 || InitRate >= 1) throw new ArgumentException($"--init-rate must be in [0, 1) (0: no activity initialisation), got {InitRate}.");
+        if (PretrainSteps < 0) throw new ArgumentException($"--pretrain-steps must be >= 0, got {PretrainSteps}.");
+        if (!double.IsFinite(PretrainLr) || PretrainLr <= 0) throw new ArgumentException($"--pretrain-lr must be finite and > 0, got {PretrainLr}.");
         if (Hidden < 1) throw new ArgumentException($"--hidden must be at least 1, got {Hidden}.");
         if (TestInnerSteps is < 0) throw new ArgumentException($"--test-inner-steps must be >= 0, got {TestInnerSteps}.");
         if (Trials < 1 || TasksPerTrial < 1) throw new ArgumentException($"--trials and --tasks-per-trial must be at least 1, got {Trials} and {TasksPerTrial}.");

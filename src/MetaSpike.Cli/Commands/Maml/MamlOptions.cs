@@ -22,6 +22,8 @@ internal sealed class MamlOptions
     public Option<int?> Window { get; } = new("--window") { Description = "Steps at the end with gradient; the rest is burn-in (default 30, glyphs 20)." };
     public Option<double> Gain { get; } = new("--gain") { Description = "Input gain (the paper: 10).", DefaultValueFactory = _ => D.Gain };
     public Option<double> InitRate { get; } = new("--init-rate") { Description = "Target firing rate of the layer-wise activity initialisation (0: off).", DefaultValueFactory = _ => D.InitRate };
+    public Option<int> PretrainSteps { get; } = new("--pretrain-steps") { Description = "Transfer baseline: Adam steps of pre-training on the meta-train classes.", DefaultValueFactory = _ => D.PretrainSteps };
+    public Option<double> PretrainLr { get; } = new("--pretrain-lr") { Description = "Transfer baseline: pre-training Adam learning rate.", DefaultValueFactory = _ => D.PretrainLr };
     public Option<int> Hidden { get; } = new("--hidden") { Description = "Hidden neurons of the dense network.", DefaultValueFactory = _ => D.Hidden };
     public Option<string> Algorithm { get; } = new("--algorithm") { Description = "maml (second order), fomaml, reptile.", DefaultValueFactory = _ => "maml" };
     public Option<int> InnerSteps { get; } = new("--inner-steps") { Description = "Inner SGD steps in meta-training.", DefaultValueFactory = _ => D.Inner.Steps };
@@ -92,6 +94,8 @@ internal sealed class MamlOptions
             Gain = p.GetValue(Gain),
             InitRate = p.GetValue(InitRate),
             Hidden = p.GetValue(Hidden),
+            PretrainSteps = p.GetValue(PretrainSteps),
+            PretrainLr = p.GetValue(PretrainLr),
             Algorithm = p.GetValue(Algorithm) switch
             {
                 "maml" => MetaAlgorithm.Maml,
