@@ -26,24 +26,7 @@ internal static class MamlMemoryBenchmark
     /// <summary>Runs the mode with the arguments after <see cref="Mode"/>; returns the exit code.</summary>
     public static int Run(IReadOnlyList<string> args)
     {
-        if (args.Contains("--help") || args.Contains("-h"))
-        {
-            Console.WriteLine(MamlMemoryOptions.Usage);
-            return 0;
-        }
-        MamlMemoryOptions options;
-        try
-        {
-            options = MamlMemoryOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        TorchRuntime.EnsureLoaded();
-        set_num_threads(options.Threads);
-        set_default_dtype(ScalarType.Float32);
+        if (ModeStart.Prepare(args, MamlMemoryOptions.Usage, MamlMemoryOptions.Parse, o => o.Threads, out var options) is { } exit) return exit;
         using var probe = new PeakMemoryProbe(options.Trim);
         Console.WriteLine($"maml-memory: {options.Threads} torch threads on {Environment.ProcessorCount} cores, float32, peak by {Describe(probe)}");
         var workloads = options.Workloads.Select(w => w switch

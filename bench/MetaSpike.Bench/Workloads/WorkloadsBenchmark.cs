@@ -23,24 +23,7 @@ internal static class WorkloadsBenchmark
     /// <summary>Runs the mode with the arguments after <see cref="Mode"/>; returns the exit code.</summary>
     public static int Run(IReadOnlyList<string> args)
     {
-        if (args.Contains("--help") || args.Contains("-h"))
-        {
-            Console.WriteLine(WorkloadsOptions.Usage);
-            return 0;
-        }
-        WorkloadsOptions options;
-        try
-        {
-            options = WorkloadsOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        TorchRuntime.EnsureLoaded();
-        set_num_threads(options.Threads);
-        set_default_dtype(ScalarType.Float32);
+        if (ModeStart.Prepare(args, WorkloadsOptions.Usage, WorkloadsOptions.Parse, o => o.Threads, out var options) is { } exit) return exit;
         var machine = MachineInfo.Current();
         var versions = SoftwareVersions.Current();
         string loadBefore = LoadAverage();
