@@ -16,22 +16,21 @@ internal static class MamlBaselines
     /// <summary>The transfer baseline's settings (--pretrain-steps, --pretrain-lr; up to 10 shots).</summary>
     public static TransferLearningSettings TransferSettings(MamlConfig c) => new() { PretrainSteps = c.PretrainSteps, LearningRate = c.PretrainLr, BatchSize = 32, MaxShots = 10 };
 
-    /// <summary>Pre-trains on the meta-train classes and fine-tunes the head shot by shot on meta-test tasks.</summary>
-    public static TransferResult Transfer(ExperimentContext x, UpdateRecorder? headUpdates = null)
+    /// <summary>
+    /// Pre-trains on the meta-train classes and fine-tunes the head shot by shot on meta-test tasks, with the dataset
+    /// and task loader of a trained run (so the meta-dataset is not built or scanned a second time).
+    /// </summary>
+    public static TransferResult Transfer(ExperimentContext x, FewShotTaskLoader loader, UpdateRecorder? headUpdates = null)
     {
         var c = x.Config;
         var settings = TransferSettings(c);
-        var dataset = MamlSetup.Dataset(c);
-        var loader = MamlSetup.Loader(c, dataset);
         FewShotNetwork Create(int ways) => MamlSetup.Network(c, loader, ways);
-        Pretraining pretrained;
         x.Console.MarkupLineInterpolated($"transfer: pre-training on the meta-train classes ({settings.PretrainSteps} Adam steps) ...");
-        pretrained = TransferLearning.Pretrain(Create, loader, settings, c.Seed, headUpdates);
+        var pretrained = TransferLearning.Pretrain(Create, loader, settings, c.Seed, headUpdates);
         var network = TransferLearning.Transfer(pretrained.Network, Create, c.Ways);
-        TransferResult result;
         x.Console.MarkupLine("transfer: fine-tuning the head shot by shot ...");
-        result = TransferLearning.FineTuneShotByShot(network, MamlSetup.Loader(c, dataset, shots: settings.MaxShots), MetaSplit.Test, c.Trials * c.TasksPerTrial, settings, c.Seed);
-        return result;
+        return TransferLearning.FineTuneShotByShot(network, MamlSetup.Loader(c, loader.Dataset, shots: settings.MaxShots), MetaSplit.Test,
+            c.Trials * c.TasksPerTrial, settings, c.Seed);
     }
 
     /// <summary>Fig. 6: transfer learning's accuracy against shots, beside MAML's one-shot accuracy.</summary>
@@ -39,7 +38,7 @@ internal static class MamlBaselines
     {
         if (x.Train("maml", x.Config) is not { } trained) return 130;
         var maml = x.Test(trained, "MAML");
-        var transfer = Transfer(x);
+        var transfer = Transfer(x, trained.Loader);
         var rows = new List<(string, EvaluationSummary, string)> { ($"MAML, {x.Config.Shots} shot(s)", maml, "") };
         rows.AddRange(transfer.PerShot.Select(s => ($"transfer, {s.Shots} shot(s)", ByTrials(transfer, s.Shots, x.Config.TasksPerTrial), "pre-trained body frozen, head fine-tuned")));
         var points = transfer.PerShot.Select(s => ((double)s.Shots, ByTrials(transfer, s.Shots, x.Config.TasksPerTrial))).ToList();
@@ -75,7 +74,7 @@ internal static class MamlBaselines
             thresholded.RecordInnerLoop(learner, task, inner: thresholdLoop);
         }
         var ordinary = UpdateRecorder.ForParameter(learner.Network);
-        Transfer(x, ordinary);
+        Transfer(x, trained.Loader, ordinary);
 
         var recorders = new (string Label, UpdateRecorder? Recorder)[]
         {

@@ -93,15 +93,18 @@ internal static class MamlExperiments
     private static int Algorithms(ExperimentContext x, string name, IReadOnlyList<(string Label, MamlConfig Config)> variants, string? title = null, bool withTransfer = false)
     {
         var rows = new List<(string, EvaluationSummary, string)>();
+        FewShotTaskLoader? loader = null;
         foreach (var (label, config) in variants)
         {
             if (x.Train(Folder(label), config) is not { } trained) return 130;
+            loader ??= trained.Loader;
             var note = trained.Learner.Soel is { } soel ? FormattableString.Invariant($"learnt threshold {soel.Threshold:G3}") : "";
             rows.Add((label, x.Test(trained, label), note));
         }
         if (withTransfer)
         {
-            var transfer = MamlBaselines.ByTrials(MamlBaselines.Transfer(x), x.Config.Shots, x.Config.TasksPerTrial);
+            // The variants differ in algorithm or network, not in the dataset or task shape: their loader serves transfer too.
+            var transfer = MamlBaselines.ByTrials(MamlBaselines.Transfer(x, loader!), x.Config.Shots, x.Config.TasksPerTrial);
             rows.Add(($"transfer learning, {x.Config.Shots} shot(s)", transfer, "pre-trained body, head fine-tuned"));
         }
         return x.Report(name, title ?? "Meta-test accuracy by method (Table 3)", "method", rows);
