@@ -73,8 +73,8 @@ public sealed record InTheLoopSettings
         foreach (var (value, name) in new[] { (Hidden, nameof(Hidden)), (TrainSamples, nameof(TrainSamples)), (TestSamples, nameof(TestSamples)), (Steps, nameof(Steps)), (BatchSize, nameof(BatchSize)) })
             if (value < 1) throw new ArgumentException($"{fn}: {name} must be >= 1, got {value}.", name);
         if (BatchSize > TrainSamples) throw new ArgumentException($"{fn}: {nameof(BatchSize)} ({BatchSize}) must not exceed {nameof(TrainSamples)} ({TrainSamples}).", nameof(BatchSize));
-        foreach (var (value, name) in new[] { (LearningRate, nameof(LearningRate)), (LogitScale, nameof(LogitScale)) })
-            if (!double.IsFinite(value) || value <= 0) throw new ArgumentException($"{fn}: {name} must be finite and > 0, got {value}.", name);
+        OnlineChecks.Positive(fn, LearningRate, nameof(LearningRate));
+        OnlineChecks.Positive(fn, LogitScale, nameof(LogitScale));
         foreach (var (value, name) in new[] { (InputWeightMean, nameof(InputWeightMean)), (InputWeightStd, nameof(InputWeightStd)), (OutputWeightStd, nameof(OutputWeightStd)) })
             if (!double.IsFinite(value) || (name != nameof(InputWeightMean) && value < 0)) throw new ArgumentException($"{fn}: {name} must be finite (and >= 0 for a deviation), got {value}.", name);
     }

@@ -1,3 +1,4 @@
+using MetaSpike.OnlineLearning;
 using MetaSpike.Surrogates;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,14 +37,13 @@ public sealed record LifModelSettings
     /// <exception cref="ArgumentException">A value that is not finite and positive; the message names it.</exception>
     public void Validate()
     {
-        foreach (var (value, name) in new[]
-        {
-            (TauSynUs, nameof(TauSynUs)), (TauMemUs, nameof(TauMemUs)), (DtUs, nameof(DtUs)), (WeightScale, nameof(WeightScale)),
-            (SurrogateSteepness, nameof(SurrogateSteepness)), (MaxWeight, nameof(MaxWeight)),
-        })
-        {
-            if (!double.IsFinite(value) || value <= 0) throw new ArgumentException($"{nameof(LifModelSettings)}: {name} must be finite and > 0, got {value}.", name);
-        }
+        const string fn = nameof(LifModelSettings);
+        OnlineChecks.Positive(fn, TauSynUs, nameof(TauSynUs));
+        OnlineChecks.Positive(fn, TauMemUs, nameof(TauMemUs));
+        OnlineChecks.Positive(fn, DtUs, nameof(DtUs));
+        OnlineChecks.Positive(fn, WeightScale, nameof(WeightScale));
+        OnlineChecks.Positive(fn, SurrogateSteepness, nameof(SurrogateSteepness));
+        OnlineChecks.Positive(fn, MaxWeight, nameof(MaxWeight));
     }
 }
 
