@@ -28,7 +28,7 @@ internal static class DataCommands
     }
 
     private static Argument<string> PathArgument() =>
-        new("path") { Description = "A dataset folder or SHD .h5 file, or a generator spec such as glyphs:classes=100,samples=20,seed=0." };
+        new("path") { Description = "A dataset folder or SHD .h5 file, or a generator spec such as glyphs:classes=100,samples=20,seed=0,variation=1." };
 
     private static Option<string?> SplitOption() => new("--split") { Description = "Train/Test (N-MNIST), train/test (DVS Gesture, saccade), background/evaluation (N-Omniglot)." };
 
@@ -163,20 +163,21 @@ internal static class DataCommands
         var classes = new Option<int>("--classes") { Description = "Classes (glyphs, poisson).", DefaultValueFactory = _ => 100 };
         var samples = new Option<int>("--samples") { Description = "Samples per class (glyphs, poisson).", DefaultValueFactory = _ => 20 };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };
+        var variation = new Option<double>("--variation") { Description = "glyphs: writer variation, a factor on every default (0: identical instances).", DefaultValueFactory = _ => 1 };
         var images = new Option<string?>("--images") { Description = "saccade: an MNIST-layout IDX folder, e.g. /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist." };
         var channels = new Option<int>("--channels") { Description = "poisson: input channels.", DefaultValueFactory = _ => 100 };
         var rate = new Option<double>("--rate") { Description = "poisson: rate of a pattern's active channels (Hz).", DefaultValueFactory = _ => 50 };
         var duration = new Option<int>("--duration") { Description = "poisson: sample length (ms).", DefaultValueFactory = _ => 100 };
         var command = new Command("generate", "Make an offline dataset (deterministic from the seed): a folder that `data info/show` and the training commands open, with the events as N-MNIST-format .bin files where the sensor fits 34 x 34.")
         {
-            kind, out_, classes, samples, seed, images, channels, rate, duration,
+            kind, out_, classes, samples, seed, variation, images, channels, rate, duration,
         };
         command.SetAction(parse =>
         {
             var folder = parse.GetValue(out_)!;
             var spec = parse.GetValue(kind) switch
             {
-                "glyphs" => FormattableString.Invariant($"glyphs:classes={parse.GetValue(classes)},samples={parse.GetValue(samples)},seed={parse.GetValue(seed)}"),
+                "glyphs" => FormattableString.Invariant($"glyphs:classes={parse.GetValue(classes)},samples={parse.GetValue(samples)},seed={parse.GetValue(seed)},variation={parse.GetValue(variation)}"),
                 "poisson" => FormattableString.Invariant(
                     $"poisson:classes={parse.GetValue(classes)},samples={parse.GetValue(samples)},channels={parse.GetValue(channels)},rate={parse.GetValue(rate)},duration={parse.GetValue(duration)},seed={parse.GetValue(seed)}"),
                 _ => FormattableString.Invariant($"saccade:{Path.GetFullPath(parse.GetValue(images) ?? throw new ArgumentException("saccade needs --images FOLDER (an MNIST-layout IDX folder); install Debian's dataset-fashion-mnist for /usr/share/datasets/fashion-mnist."))},seed={parse.GetValue(seed)}"),

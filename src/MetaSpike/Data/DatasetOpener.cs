@@ -11,7 +11,7 @@ namespace MetaSpike.Data;
 /// <item><c>*.h5</c>: SHD; a folder with <c>Train/</c> or <c>Test/</c>: N-MNIST; with <c>background/</c> or
 /// <c>evaluation/</c> (or <c>dvs_…</c>): N-Omniglot; with <c>*.aedat</c>: DVS Gesture; with letter folders of <c>*.mat</c>: ASL-DVS;</item>
 /// <item>a folder written by <c>metaspike data generate</c> (it holds <see cref="ManifestName"/>);</item>
-/// <item>generator specs: <c>glyphs[:classes=100,samples=20,seed=0]</c>, <c>poisson[:classes=…,samples=…,channels=…,rate=…,duration=…,seed=…]</c>,
+/// <item>generator specs: <c>glyphs[:classes=100,samples=20,seed=0,variation=1]</c>, <c>poisson[:classes=…,samples=…,channels=…,rate=…,duration=…,seed=…]</c>,
 /// <c>saccade:FOLDER[,split=test][,seed=0]</c> (an MNIST-layout IDX folder, e.g. Fashion-MNIST).</item>
 /// </list>
 /// </summary>
@@ -29,7 +29,8 @@ public static class DatasetOpener
         switch (kind)
         {
             case "glyphs":
-                return new GlyphStrokesDataset(Int(settings, "classes", 100), Int(settings, "samples", 20), Int(settings, "seed", 0));
+                return new GlyphStrokesDataset(Int(settings, "classes", 100), Int(settings, "samples", 20), Int(settings, "seed", 0),
+                    options: new GlyphOptions().WithWriterVariation(Double(settings, "variation", 1)));
             case "poisson":
                 return new PoissonPatternDataset(Int(settings, "classes", 10), Int(settings, "samples", 20), Int(settings, "channels", 100),
                     Double(settings, "rate", 50), Int(settings, "duration", 100), Int(settings, "seed", 0));

@@ -8,6 +8,9 @@ internal sealed record MamlConfig
     public string Dataset { get; init; } = "glyphs";
     public string? DataPath { get; init; }
     public int GlyphClasses { get; init; } = 1000;
+
+    /// <summary>Glyphs: factor on the generator's writer variation (<see cref="Data.Generators.GlyphOptions.WithWriterVariation"/>).</summary>
+    public double WriterVariation { get; init; } = 1;
     public int? TimeSteps { get; init; }
     public double? BinMs { get; init; }
     public int Ways { get; init; } = 5;
@@ -67,6 +70,7 @@ internal sealed record MamlConfig
         if (Shots < 1) throw new ArgumentException($"--shots must be at least 1, got {Shots}.");
         if (Queries < 1) throw new ArgumentException($"--queries must be at least 1, got {Queries}.");
         if (GlyphClasses < 10) throw new ArgumentException($"--classes must be at least 10, got {GlyphClasses}.");
+        if (!(WriterVariation >= 0) || !double.IsFinite(WriterVariation)) throw new ArgumentException($"--writer-variation must be a non-negative number, got {WriterVariation}.");
         if (TimeSteps is < 1) throw new ArgumentException($"--time-steps must be at least 1, got {TimeSteps}.");
         if (BinMs is { } b && !(b > 0 && double.IsFinite(b))) throw new ArgumentException($"--bin-ms must be > 0, got {b}.");
         if (!double.IsFinite(Gain) || Gain <= 0) throw new ArgumentException($"--gain must be > 0, got {Gain}.");

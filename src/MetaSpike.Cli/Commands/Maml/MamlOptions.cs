@@ -12,6 +12,7 @@ internal sealed class MamlOptions
     public Option<string> Dataset { get; } = new("--dataset") { Description = $"glyphs (built-in, offline), double-fashion-mnist (IDX folder, default /usr/share/datasets/fashion-mnist), double-nmnist, double-asl-dvs, n-omniglot (downloaded folders, --data).", DefaultValueFactory = _ => D.Dataset };
     public Option<string?> Data { get; } = new("--data") { Description = "Folder of the downloaded dataset." };
     public Option<int> Classes { get; } = new("--classes") { Description = "Glyph classes generated (split 64/16/20 %).", DefaultValueFactory = _ => D.GlyphClasses };
+    public Option<double> WriterVariation { get; } = new("--writer-variation") { Description = "Glyphs: writer variation between instances of a character, a factor on the generator's defaults (0: identical).", DefaultValueFactory = _ => D.WriterVariation };
     public Option<int?> TimeSteps { get; } = new("--time-steps") { Description = "T, steps per sample (default: glyphs 50, others 100)." };
     public Option<double?> BinMs { get; } = new("--bin-ms") { Description = "Event time per step in ms (default: glyphs 2, others as the dataset's binning)." };
     public Option<int> Ways { get; } = new("--ways") { Description = "N, classes per task.", DefaultValueFactory = _ => D.Ways };
@@ -83,6 +84,7 @@ internal sealed class MamlOptions
             Dataset = p.GetValue(Dataset)!,
             DataPath = p.GetValue(Data),
             GlyphClasses = p.GetValue(Classes),
+            WriterVariation = p.GetValue(WriterVariation),
             TimeSteps = p.GetValue(TimeSteps),
             BinMs = p.GetValue(BinMs),
             Ways = p.GetValue(Ways),

@@ -1,4 +1,5 @@
 using MetaSpike.Data.FewShot;
+using MetaSpike.Data.Generators;
 using MetaSpike.Maml;
 using MetaSpike.Runtime;
 using TorchSharp;
@@ -20,7 +21,8 @@ internal static class MamlSetup
     {
         var dataset = c.Dataset switch
         {
-            "glyphs" => MetaDatasets.Glyphs(c.GlyphClasses, samplesPerClass: 20, seed: (int)c.Seed),
+            "glyphs" => MetaDatasets.Glyphs(c.GlyphClasses, samplesPerClass: 20, seed: (int)c.Seed,
+                new GlyphOptions().WithWriterVariation(c.WriterVariation)),
             "double-fashion-mnist" => MetaDatasets.DoubleSaccade(RequireFolder(c.DataPath ?? FashionMnistFolder, c.Dataset), samplesPerClass: 40, seed: (int)c.Seed),
             "double-nmnist" => MetaDatasets.DoubleNMnist(RequireFolder(c.DataPath, c.Dataset), seed: (int)c.Seed),
             "double-asl-dvs" => MetaDatasets.DoubleAslDvs(RequireFolder(c.DataPath, c.Dataset), seed: (int)c.Seed),

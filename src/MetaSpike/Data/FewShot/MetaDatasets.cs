@@ -82,11 +82,12 @@ public static class MetaDatasets
 
     /// <summary>
     /// Generated glyph strokes (the built-in few-shot default, offline): <paramref name="classes"/> characters at
-    /// 34 x 26, split 64 / 16 / 20 % by class; 1 ms bins for 100 steps.
+    /// 34 x 26, split 64 / 16 / 20 % by class; 1 ms bins for 100 steps. <paramref name="options"/> sets how the
+    /// characters are written (default <see cref="GlyphOptions"/>; e.g. <see cref="GlyphOptions.WithWriterVariation"/>).
     /// </summary>
-    public static MetaDataset Glyphs(int classes = 1000, int samplesPerClass = 20, int seed = 0)
+    public static MetaDataset Glyphs(int classes = 1000, int samplesPerClass = 20, int seed = 0, GlyphOptions? options = null)
     {
-        var glyphs = new GlyphStrokesDataset(classes, samplesPerClass, seed);
+        var glyphs = new GlyphStrokesDataset(classes, samplesPerClass, seed, options: options);
         ClassSplit Part(string name, MetaSplit split)
         {
             var range = ClassSplits.Of(classes, split);

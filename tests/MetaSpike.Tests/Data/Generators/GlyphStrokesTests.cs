@@ -58,8 +58,36 @@ public sealed class GlyphStrokesTests
     [Fact]
     public void InstancesOfAClassAreMoreAlikeThanOtherClasses()
     {
-        const int classes = 12, instances = 5;
-        var glyphs = new GlyphStrokesDataset(classes, instances, seed: 21);
+        var (within, across, nearestCorrect, samples) = Similarity(new GlyphStrokesDataset(12, 5, seed: 21));
+        Assert.True(within > across + 0.2, $"within-class correlation {within:F3}, across {across:F3}");
+        // Learnable: the most correlated other sample is of the same class for most samples (chance: 4 / 59).
+        Assert.True(nearestCorrect >= 0.8 * samples, $"nearest neighbour right for {nearestCorrect} of {samples}");
+    }
+
+    [Fact]
+    public void WriterVariationScalesEveryWriterSettingAndSpreadsInstances()
+    {
+        var defaults = new GlyphOptions();
+        var doubled = defaults.WithWriterVariation(2);
+        Assert.Equal(
+            (2 * defaults.PointNoise, 2 * defaults.MaxRotation, 2 * defaults.MaxShear, 2 * defaults.MaxScaleChange, 2 * defaults.MaxShiftPixels, 2 * defaults.SpeedVariation),
+            (doubled.PointNoise, doubled.MaxRotation, doubled.MaxShear, doubled.MaxScaleChange, doubled.MaxShiftPixels, doubled.SpeedVariation));
+        Assert.Equal(defaults with { PointNoise = doubled.PointNoise, MaxRotation = doubled.MaxRotation, MaxShear = doubled.MaxShear,
+            MaxScaleChange = doubled.MaxScaleChange, MaxShiftPixels = doubled.MaxShiftPixels, SpeedVariation = doubled.SpeedVariation }, doubled);
+
+        // More variation: instances of a class drift apart (within-class correlation falls) while classes stay apart.
+        double[] within = new[] { 0.0, 1, 3 }.Select(f => Similarity(new GlyphStrokesDataset(8, 4, seed: 21, options: defaults.WithWriterVariation(f))).Within).ToArray();
+        Assert.True(within[0] > within[1] && within[1] > within[2], $"within-class correlation at variation 0, 1, 3: {string.Join(", ", within.Select(w => w.ToString("F3")))}");
+        Assert.True(within[0] > 0.9, $"without writer variation instances differ only in pauses: {within[0]:F3}");
+
+        ArgumentAssert.Throws(() => defaults.WithWriterVariation(-1), "factor");
+        ArgumentAssert.Throws(() => defaults.WithWriterVariation(double.NaN), "factor");
+        ArgumentAssert.Throws(() => defaults.WithWriterVariation(7), "factor"); // speed variation 1.05: a negative drawing time
+        Assert.Equal(2, ((GlyphStrokesDataset)DatasetOpener.Open("glyphs:classes=10,samples=2,variation=2")).Options.MaxShiftPixels);
+    }
+
+    private static (double Within, double Across, int NearestCorrect, int Samples) Similarity(GlyphStrokesDataset glyphs)
+    {
         var frames = Enumerable.Range(0, glyphs.Count).Select(i => CountFrame(glyphs.Read(i).Events)).ToArray();
         double within = 0, across = 0;
         int withinPairs = 0, acrossPairs = 0, nearestCorrect = 0;
@@ -77,11 +105,7 @@ public sealed class GlyphStrokesTests
             }
             if (glyphs.LabelOf(best) == glyphs.LabelOf(i)) nearestCorrect++;
         }
-        within /= withinPairs;
-        across /= acrossPairs;
-        Assert.True(within > across + 0.2, $"within-class correlation {within:F3}, across {across:F3}");
-        // Learnable: the most correlated other sample is of the same class for most samples (chance: 4 / 59).
-        Assert.True(nearestCorrect >= 0.8 * frames.Length, $"nearest neighbour right for {nearestCorrect} of {frames.Length}");
+        return (within / withinPairs, across / acrossPairs, nearestCorrect, frames.Length);
     }
 
     private static double Correlation(double[] a, double[] b)
