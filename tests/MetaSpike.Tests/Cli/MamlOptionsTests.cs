@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MetaSpike.Cli.Commands.Maml;
+using MetaSpike.Maml;
 using MetaSpike.Tests.Losses;
 
 namespace MetaSpike.Tests.Cli;
@@ -25,6 +26,20 @@ public class MamlOptionsTests
         Assert.True(config.Fused);
         Assert.EndsWith(", fused kernels", MamlCommand.Describe(config));
         Assert.DoesNotContain("fused", MamlCommand.Describe(Parse()));
+    }
+
+    [Fact]
+    public void Parsing_no_options_gives_the_main_jobs_defaults()
+    {
+        var parsed = Parse();
+        var defaults = new MamlConfig();
+        Assert.Equal(defaults.Inner, parsed.Inner);
+        Assert.Equal(InnerRateKind.PerTensor, parsed.Inner.RateKind);
+        Assert.Equal((defaults.WriterVariation, defaults.Iterations, defaults.OuterLr, defaults.Ways, defaults.Shots, defaults.Queries),
+            (parsed.WriterVariation, parsed.Iterations, parsed.OuterLr, parsed.Ways, parsed.Shots, parsed.Queries));
+        Assert.Equal(InnerRateKind.Fixed, Parse("--inner-rate", "fixed").Inner.RateKind);
+        Assert.Equal(1.5, Parse("--writer-variation", "1.5").WriterVariation);
+        Assert.Throws<ArgumentException>(() => Parse("--writer-variation", "-1").Validate());
     }
 
     [Fact]

@@ -10,7 +10,7 @@ internal sealed record MamlConfig
     public int GlyphClasses { get; init; } = 1000;
 
     /// <summary>Glyphs: factor on the generator's writer variation (<see cref="Data.Generators.GlyphOptions.WithWriterVariation"/>).</summary>
-    public double WriterVariation { get; init; } = 1;
+    public double WriterVariation { get; init; } = DefaultWriterVariation;
     public int? TimeSteps { get; init; }
     public double? BinMs { get; init; }
     public int Ways { get; init; } = 5;
@@ -29,7 +29,7 @@ internal sealed record MamlConfig
     /// <summary>Transfer baseline: pre-training Adam learning rate.</summary>
     public double PretrainLr { get; init; } = 1e-4;
     public MetaAlgorithm Algorithm { get; init; } = MetaAlgorithm.Maml;
-    public InnerLoopSettings Inner { get; init; } = new() { LearningRate = SnnInnerLr };
+    public InnerLoopSettings Inner { get; init; } = new() { LearningRate = SnnInnerLr, RateKind = InnerRateKind.PerTensor };
 
     /// <summary>The --inner-lr the user gave, if any (else each network gets its own default).</summary>
     public double? InnerLrGiven { get; init; }
@@ -49,6 +49,13 @@ internal sealed record MamlConfig
     public string Device { get; init; } = "cpu";
     public bool Fused { get; init; }
     public string? Experiment { get; init; }
+
+    /// <summary>
+    /// Default writer variation of the glyphs: measured, 5-way 1-shot nearest-neighbour matching of event counts gets
+    /// 92.9 % of meta-test tasks right at 1 (template matching solves them) and 44.4 % at 3, near what pixel matching
+    /// gets on Omniglot, the handwriting benchmark the glyphs imitate.
+    /// </summary>
+    public const double DefaultWriterVariation = 3;
 
     /// <summary>Default inner step size of the SNNs (the surrogate gradient through 20 steps is small: lr 0.1 and 1 stayed at chance).</summary>
     public const double SnnInnerLr = 5.0;

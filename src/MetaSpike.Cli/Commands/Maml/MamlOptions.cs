@@ -29,7 +29,7 @@ internal sealed class MamlOptions
     public Option<string> Algorithm { get; } = new("--algorithm") { Description = "maml (second order), fomaml, reptile.", DefaultValueFactory = _ => "maml" };
     public Option<int> InnerSteps { get; } = new("--inner-steps") { Description = "Inner SGD steps in meta-training.", DefaultValueFactory = _ => D.Inner.Steps };
     public Option<double?> InnerLr { get; } = new("--inner-lr") { Description = $"Inner SGD step size (start value when learnt; default {MamlConfig.SnnInnerLr} for the SNNs, {MamlConfig.CnnInnerLr} for the CNN)." };
-    public Option<string> InnerRate { get; } = new("--inner-rate") { Description = "fixed, per-tensor (learnt per layer) or per-element (Meta-SGD).", DefaultValueFactory = _ => "fixed" };
+    public Option<string> InnerRate { get; } = new("--inner-rate") { Description = "fixed, per-tensor (learnt per layer) or per-element (Meta-SGD).", DefaultValueFactory = _ => "per-tensor" };
     public Option<int?> TestInnerSteps { get; } = new("--test-inner-steps") { Description = "Inner steps at meta-test time (default: as in training)." };
     public Option<int> Freeze { get; } = new("--freeze") { Description = "Weight layers (from the input) frozen in the inner loop.", DefaultValueFactory = _ => 0 };
     public Option<double?> Threshold { get; } = new("--threshold") { Description = "Thresholded inner updates (Eq. 6): fraction of the update-magnitude range, e.g. 0.05." };
