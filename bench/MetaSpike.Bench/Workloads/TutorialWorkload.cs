@@ -63,7 +63,7 @@ internal static class TutorialWorkload
         {
             manual_seed(seed);
             _net = CreateNetwork(hidden);
-            if (fused && _net.SetFused(true) != 3) throw new InvalidOperationException("the workload's neurons did not all fuse.");
+            if (fused && _net.SetFused(true) != 5) throw new InvalidOperationException("the workload's neuron and Linear layers did not all fuse.");
             _adam = optim.Adam(_net.parameters(), lr: LearningRate);
         }
 

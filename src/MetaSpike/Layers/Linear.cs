@@ -1,10 +1,12 @@
+using MetaSpike.Layers.Fused;
+using MetaSpike.Neurons;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Layers;
 
 /// <summary>Fully connected layer y = x W^T + b over the last dimension (weight [out, in], bias [out]).</summary>
-public sealed class Linear : FeedForwardLayer
+public sealed class Linear : FeedForwardLayer, IFusable
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="inFeatures">Input size.</param>
@@ -42,6 +44,30 @@ public sealed class Linear : FeedForwardLayer
         if (input.dim() < 1 || input.shape[^1] != InFeatures)
             throw new ArgumentException($"Linear({InFeatures}, {OutFeatures}) expects input [..., {InFeatures}], got {ShapeOf(input)}.", nameof(input));
         return nn.functional.linear(input, Param("weight"), HasBias ? Param("bias") : null);
+    }
+
+    /// <summary>
+    /// Whether <c>Sequence</c> skips the input's zeros (default false): an event-driven product for inputs that carry no
+    /// gradient (data: spike or event frames) and are at most 10 % nonzero, costing nonzeros x OutFeatures instead of
+    /// samples x InFeatures x OutFeatures; other inputs take the dense product. Same values (up to summation order)
+    /// and gradients of any order.
+    /// </summary>
+    public bool Fused { get; set; }
+
+    /// <summary>Always null: inputs the event-driven product cannot take fall back to the dense one.</summary>
+    public string? FusedUnsupportedReason => null;
+
+    /// <inheritdoc />
+    public override Tensor Sequence(Tensor input)
+    {
+        if (!Fused) return base.Sequence(input);
+        RequireSequence(input);
+        var (steps, batch) = (input.shape[0], input.shape[1]);
+        var flat = input.flatten(0, 1);
+        if (flat.dim() != 2 || flat.shape[1] != InFeatures || SparseInputMatmul.TryLinear(flat, Param("weight")) is not { } product)
+            return base.Sequence(input);
+        var output = HasBias ? product + Param("bias") : product;
+        return output.unflatten(0, [steps, batch]);
     }
 
     /// <inheritdoc />

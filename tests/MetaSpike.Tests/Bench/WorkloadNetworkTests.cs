@@ -45,14 +45,14 @@ public class WorkloadNetworkTests
         net.ResetState(128);
         using var readout = net.forward(inputs[0]);
         Assert.Equal([100L, 128, 2], readout.shape);
-        Assert.Equal(3, net.SetFused(true));
+        Assert.Equal(5, net.SetFused(true)); // three neuron layers and the two Linear layers
     }
 
     private static Tensor Logits(bool fused, Tensor frames)
     {
         manual_seed(Seeds.Mix(7, 4));
         using var network = ConvWorkload.CreateNetwork();
-        Assert.Equal(fused ? 6 : 0, network.SetFused(fused));
+        Assert.Equal(fused ? 7 : 0, network.SetFused(fused)); // six neuron layers and the head
         using var _ = no_grad();
         return network.forward(frames);
     }

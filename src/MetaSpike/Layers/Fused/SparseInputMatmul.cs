@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Layers.Fused;
+
+/// <summary>
+/// The nonzero entries of a constant (gradient-free) matrix X [rows, columns], row by row (CSR), for products that
+/// skip its zeros: spike and event inputs are mostly zeros, so X·M costs nnz x M's width instead of rows x columns x
+/// M's width.
+/// </summary>
+internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
+{
+    private SparseRows(int rows, int columns, int[] start, int[] index, T[] values) =>
+        (Rows, Columns, Start, Index, Values) = (rows, columns, start, index, values);
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    /// <summary>Row r's entries are <c>Start[r] .. Start[r + 1] - 1</c>.</summary>
+    public int[] Start { get; }
+
+    public int[] Index { get; }
+
+    public T[] Values { get; }
+
+    /// <summary>The nonzeros of a contiguous CPU matrix, or null when more than <paramref name="maxDensity"/> of its entries are nonzero.</summary>
+    public static unsafe SparseRows<T>? From(Tensor x, double maxDensity)
+    {
+        int rows = (int)x.shape[0], columns = (int)x.shape[1];
+        long limit = (long)(maxDensity * rows * columns);
+        T* data = Address(x);
+        long length = (long)rows * columns;
+        var positions = new List<long>();
+        long i = 0;
+        // One comparison per register finds its nonzeros as a bit mask; registers of zeros cost nothing more.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
+            {
+                ulong mask = ~Vector512.Equals(Vector512.Load(data + i), Vector512<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
+                if (mask != 0 && Collect(positions, i, mask, limit)) return null;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
+            {
+                ulong mask = ~(ulong)Vector256.Equals(Vector256.Load(data + i), Vector256<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
+                if (mask != 0 && Collect(positions, i, mask, limit)) return null;
+            }
+        }
+        for (; i < length; i++)
+            if (data[i] != T.Zero && Collect(positions, i, 1, limit)) return null;
+
+        var start = new int[rows + 1];
+        var index = new int[positions.Count];
+        var values = new T[positions.Count];
+        for (int k = 0; k < positions.Count; k++)
+        {
+            long p = positions[k];
+            index[k] = (int)(p % columns);
+            values[k] = data[p];
+            start[p / columns + 1]++;
+        }
+        for (int r = 0; r < rows; r++) start[r + 1] += start[r];
+        return new SparseRows<T>(rows, columns, start, index, values);
+    }
+
+    private static ulong LaneMask(int lanes) => lanes == 64 ? ulong.MaxValue : (1UL << lanes) - 1;
+
+    /// <summary>Adds the positions of a register's set bits; true when the nonzeros pass the limit.</summary>
+    private static bool Collect(List<long> positions, long offset, ulong mask, long limit)
+    {
+        for (; mask != 0; mask &= mask - 1) positions.Add(offset + BitOperations.TrailingZeroCount(mask));
+        return positions.Count > limit;
+    }
+
+    /// <summary>Y = X · M for a contiguous M [columns, width] (a new tensor [rows, width]).</summary>
+    public unsafe Tensor Times(Tensor m)
+    {
+        int width = (int)m.shape[1];
+        var y = zeros([Rows, width], m.dtype);
+        var (mp, yp) = ((nint)Address(m), (nint)Address(y));
+        if ((long)Index.Length * width < ParallelWork)
+            RowsTimes((T*)mp, (T*)yp, width, 0, Rows);
+        else
+        {
+            int half = Rows / 2;
+            Parallel.Invoke(() => RowsTimes((T*)mp, (T*)yp, width, 0, half), () => RowsTimes((T*)mp, (T*)yp, width, half, Rows));
+        }
+        return y;
+    }
+
+    /// <summary>Z = Xᵀ · G for a contiguous G [rows, width] (a new tensor [columns, width]).</summary>
+    public unsafe Tensor TransposeTimes(Tensor g)
+    {
+        int width = (int)g.shape[1];
+        var z = zeros([Columns, width], g.dtype);
+        var (gp, zp) = ((nint)Address(g), (nint)Address(z));
+        if ((long)Index.Length * width < ParallelWork || width < 2 * Vector<T>.Count)
+            TransposeTimes((T*)gp, (T*)zp, width, 0, width);
+        else
+        {
+            // Each thread owns half of Z's columns, so no two threads add into the same element.
+            int half = width / 2 / Vector<T>.Count * Vector<T>.Count;
+            Parallel.Invoke(() => TransposeTimes((T*)gp, (T*)zp, width, 0, half), () => TransposeTimes((T*)gp, (T*)zp, width, half, width));
+        }
+        return z;
+    }
+
+    /// <summary>Products with fewer multiply-adds than this run on one thread.</summary>
+    private const long ParallelWork = 1 << 17;
+
+    private unsafe void RowsTimes(T* m, T* y, int width, int r0, int r1)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var target = new Span<T>(y + (long)r * width, width);
+            for (int k = Start[r]; k < Start[r + 1]; k++)
+                AddScaled(target, new ReadOnlySpan<T>(m + (long)Index[k] * width, width), Values[k]);
+        }
+    }
+
+    private unsafe void TransposeTimes(T* g, T* z, int width, int c0, int c1)
+    {
+        for (int r = 0; r < Rows; r++)
+        {
+            var source = new ReadOnlySpan<T>(g + (long)r * width + c0, c1 - c0);
+            for (int k = Start[r]; k < Start[r + 1]; k++)
+                AddScaled(new Span<T>(z + (long)Index[k] * width + c0, c1 - c0), source, Values[k]);
+        }
+    }
+
+    /// <summary>target += scale · source.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(Span<T> target, ReadOnlySpan<T> source, T scale)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var s = new Vector<T>(scale);
+            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
+            for (int v = 0; v < tv.Length; v++) tv[v] += s * sv[v];
+            i = tv.Length * Vector<T>.Count;
+        }
+        for (; i < target.Length; i++) target[i] += scale * source[i];
+    }
+
+    private static unsafe T* Address(Tensor t) => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+}
+
+/// <summary>
+/// Products with a constant sparse matrix X as autograd operations: <see cref="Times"/> gives X · M and
+/// <see cref="TransposeTimes"/> gives Xᵀ · G, each differentiable in its dense argument. Both are linear and each
+/// one's backward is the other, so derivatives of any order exist (second-order MAML runs through them).
+/// </summary>
+internal static class SparseInputMatmul
+{
+    /// <summary>Inputs with more nonzeros than this fraction take the dense product (measured crossover well above spike densities).</summary>
+    internal static double MaxDensity { get; set; } = 0.1;
+
+    /// <summary>
+    /// x · wᵀ (no bias) skipping x's zeros, or null when the event-driven product does not apply: x carries a gradient,
+    /// is not a CPU float32/float64 matrix of w's dtype, or is denser than <see cref="MaxDensity"/>.
+    /// </summary>
+    public static Tensor? TryLinear(Tensor x, Tensor weight)
+    {
+        if (x.requires_grad || x.dim() != 2 || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
+            || x.dtype != weight.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue)
+            return null;
+        var contiguous = x.contiguous();
+        object? rows = x.dtype == ScalarType.Float32
+            ? SparseRows<float>.From(contiguous, MaxDensity)
+            : SparseRows<double>.From(contiguous, MaxDensity);
+        return rows is null ? null : TimesFunction.apply(weight.t().contiguous(), rows);
+    }
+
+    internal static Tensor Times(object rows, Tensor m) => rows switch
+    {
+        SparseRows<float> f => f.Times(m.contiguous()),
+        SparseRows<double> d => d.Times(m.contiguous()),
+        _ => throw new ArgumentException("not a sparse matrix", nameof(rows)),
+    };
+
+    internal static Tensor TransposeTimes(object rows, Tensor g) => rows switch
+    {
+        SparseRows<float> f => f.TransposeTimes(g.contiguous()),
+        SparseRows<double> d => d.TransposeTimes(g.contiguous()),
+        _ => throw new ArgumentException("not a sparse matrix", nameof(rows)),
+    };
+}
+
+/// <summary>X · M as an autograd node (gradient to M: Xᵀ · grad, by <see cref="TransposeTimesFunction"/>).</summary>
+internal sealed class TimesFunction : torch.autograd.SingleTensorFunction<TimesFunction>
+{
+    private const string RowsKey = "rows";
+
+    public override string Name => "MetaSpikeSparseInputMatmul";
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        ctx.save_data(RowsKey, vars[1]);
+        return SparseInputMatmul.Times(vars[1], (Tensor)vars[0]);
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
+        [TransposeTimesFunction.apply(grad, ctx.get_data(RowsKey)), null!];
+}
+
+/// <summary>Xᵀ · G as an autograd node (gradient to G: X · grad, by <see cref="TimesFunction"/>).</summary>
+internal sealed class TransposeTimesFunction : torch.autograd.SingleTensorFunction<TransposeTimesFunction>
+{
+    private const string RowsKey = "rows";
+
+    public override string Name => "MetaSpikeSparseInputMatmulTranspose";
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        ctx.save_data(RowsKey, vars[1]);
+        return SparseInputMatmul.TransposeTimes(vars[1], (Tensor)vars[0]);
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
+        [TimesFunction.apply(grad, ctx.get_data(RowsKey)), null!];
+}

@@ -1,0 +1,104 @@
+using MetaSpike.Layers;
+using MetaSpike.Layers.Fused;
+using MetaSpike.Modules;
+using MetaSpike.Runtime;
+using MetaSpike.Surrogates;
+using TorchSharp;
+using static TorchSharp.torch;
+using static MetaSpike.Tests.Fused.FusedTestNets;
+
+namespace MetaSpike.Tests.Fused;
+
+/// <summary>
+/// The event-driven product of <see cref="Linear"/> with <c>Fused</c> on (skips the zeros of inputs that carry no
+/// gradient): numbers by hand, the dense product as reference in float64 to first and second order, and fallbacks.
+/// </summary>
+[Collection(GlobalRandomCollection.Name)]
+public class SparseInputLinearTests
+{
+    [Fact]
+    public void Products_skip_zeros_and_match_hand_computed_numbers()
+    {
+        // X = [[0, 2, 0], [1, 0, -1]], M = [[1, 2], [3, 4], [5, 6]]: X·M = [[6, 8], [-4, -4]]; Xᵀ·G with G = [[1, 0], [2, 1]]:
+        // row 0 = 1·[2, 1] = [2, 1], row 1 = 2·[1, 0] = [2, 0], row 2 = -1·[2, 1] = [-2, -1].
+        var x = tensor(new double[] { 0, 2, 0, 1, 0, -1 }, [2, 3]);
+        var rows = SparseRows<double>.From(x, maxDensity: 1.0)!;
+        Assert.Equal([0, 1, 3], rows.Start);
+        Assert.Equal([1, 0, 2], rows.Index);
+        Assert.Equal([2.0, 1.0, -1.0], rows.Values);
+        var m = tensor(new double[] { 1, 2, 3, 4, 5, 6 }, [3, 2]);
+        Assert.Equal([6.0, 8, -4, -4], TensorAssert.Values(rows.Times(m)));
+        var g = tensor(new double[] { 1, 0, 2, 1 }, [2, 2]);
+        Assert.Equal([2.0, 1, 2, 0, -2, -1], TensorAssert.Values(rows.TransposeTimes(g)));
+        // 3 of 6 entries are nonzero: a density limit below one half refuses the matrix.
+        Assert.Null(SparseRows<double>.From(x, maxDensity: 0.4));
+    }
+
+    [Fact]
+    public void Large_products_split_across_threads_equal_the_dense_product()
+    {
+        var generator = new Generator(5);
+        var x = rand([2000, 300], dtype: float64, generator: generator).lt(0.05).to(float64) * randn([2000, 300], dtype: float64, generator: generator);
+        var m = randn([300, 64], dtype: float64, generator: generator);
+        var g = randn([2000, 64], dtype: float64, generator: generator);
+        var rows = SparseRows<double>.From(x, 0.1)!;
+        Close(x.mm(m), rows.Times(m), 1e-12, "X·M");
+        Close(x.t().mm(g), rows.TransposeTimes(g), 1e-12, "Xᵀ·G");
+        var single = SparseRows<float>.From(x.to(float32), 0.1)!;
+        Close(x.mm(m), single.Times(m.to(float32)).to(float64), 1e-4, "float32 X·M");
+    }
+
+    [Fact]
+    public void Only_gradient_free_sparse_cpu_matrices_take_the_event_driven_product()
+    {
+        var weight = randn(4, 10, dtype: float64);
+        var sparse = zeros(8, 10, dtype: float64).index_put_(tensor(1.0, float64), [tensor(new long[] { 0, 3, 7 }), tensor(new long[] { 2, 5, 9 })]);
+        Assert.NotNull(SparseInputMatmul.TryLinear(sparse, weight));
+        Assert.Null(SparseInputMatmul.TryLinear(sparse.clone().requires_grad_(), weight));
+        Assert.Null(SparseInputMatmul.TryLinear(ones(8, 10, dtype: float64), weight));
+        Assert.Null(SparseInputMatmul.TryLinear(sparse.to(float32), weight));
+        Assert.Null(SparseInputMatmul.TryLinear(sparse.unsqueeze(0), weight));
+    }
+
+    [Fact]
+    public void Fused_linear_on_sparse_spikes_agrees_with_the_dense_path_in_values_gradients_and_meta_gradients()
+    {
+        var setup = new LifSetup { Surrogate = () => new Sigmoid(alpha: 3.0, trainable: true) };
+        var (support, query) = (Input(25, 3, 60, seed: 41, p: 0.05), Input(25, 6, 60, seed: 42, p: 0.05));
+        Assert.NotNull(SparseInputMatmul.TryLinear(support.flatten(0, 1), randn(8, 60, dtype: float64))); // not a vacuous comparison
+        var reference = Dense(60, 8, 3, setup, fused: false);
+        Assert.InRange(SpikeRate(reference, support), 0.02, 0.9);
+
+        var (outRef, gradRef) = ForwardBackward(reference, support);
+        var (outFused, gradFused) = ForwardBackward(Dense(60, 8, 3, setup, fused: true), support);
+        Close(outRef, outFused, 1e-12, "readout");
+        for (int i = 0; i < gradRef.Length; i++) Close(gradRef[i], gradFused[i], 1e-10, $"gradient {i}");
+
+        // Second order: one inner SGD step on the support set, the query loss's gradient in the initial weights.
+        var results = new[] { false, true }.Select(fused =>
+        {
+            var net = Dense(60, 8, 3, setup, fused);
+            var parameters = FunctionalCall.Parameters(net);
+            net.ResetState(3);
+            var inner = Autograd.Grad([Loss(FunctionalCall.Call(net, parameters, support))], parameters, createGraph: true);
+            var adapted = parameters.Zip(inner, (p, g) => p - 0.1 * g).ToArray();
+            net.ResetState(6);
+            return Autograd.Grad([Loss(FunctionalCall.Call(net, adapted, query))], parameters);
+        }).ToArray();
+        for (int i = 0; i < results[0].Length; i++) Close(results[0][i], results[1][i], 1e-9, $"meta-gradient {i}");
+        Assert.Contains(TensorAssert.Values(results[0][0]), g => g != 0);
+    }
+
+    [Fact]
+    public void Inputs_that_carry_a_gradient_still_get_it_through_the_dense_fallback()
+    {
+        manual_seed(3);
+        var layer = new Linear(6, 4) { Fused = true };
+        layer.to(float64);
+        var x = Input(5, 2, 6, seed: 3, p: 0.05).requires_grad_();
+        var gx = Autograd.Grad([layer.Sequence(x).square().sum()], [x])[0];
+        layer.Fused = false;
+        var expected = Autograd.Grad([layer.Sequence(x).square().sum()], [x])[0];
+        Close(expected, gx, 1e-12, "input gradient");
+    }
+}
