@@ -41,10 +41,16 @@ internal static class MamlBaselines
         var transfer = Transfer(x, trained.Loader);
         var rows = new List<(string, EvaluationSummary, string)> { ($"MAML, {x.Config.Shots} shot(s)", maml, "") };
         rows.AddRange(transfer.PerShot.Select(s => ($"transfer, {s.Shots} shot(s)", ByTrials(transfer, s.Shots, x.Config.TasksPerTrial), "pre-trained body frozen, head fine-tuned")));
+        rows.Add(NearestNeighbour(x, trained.Loader));
         var points = transfer.PerShot.Select(s => ((double)s.Shots, ByTrials(transfer, s.Shots, x.Config.TasksPerTrial))).ToList();
         x.Png("transfer.png", MamlPlots.Sweep($"Transfer learning by shots vs MAML {x.Config.Shots}-shot {maml} (Fig. 6)", "shots per class", points, x.Chance));
         return x.Report("transfer", "Transfer learning shot by shot vs MAML (Fig. 6)", "method", rows);
     }
+
+    /// <summary>The no-learning row: nearest neighbour on event counts, on the same tasks and trials as MAML's evaluation.</summary>
+    public static (string, EvaluationSummary, string) NearestNeighbour(ExperimentContext x, FewShotTaskLoader loader) =>
+        ($"nearest neighbour, {x.Config.Shots} shot(s)", NearestNeighbourBaseline.Evaluate(loader, MetaSplit.Test, x.Config.Trials, x.Config.TasksPerTrial),
+            "cosine on event counts, no learning");
 
     /// <summary>Table 5 / Fig. 5: magnitudes of the head's weight updates in MAML's inner and outer loops and in ordinary training.</summary>
     public static int UpdateStats(ExperimentContext x)

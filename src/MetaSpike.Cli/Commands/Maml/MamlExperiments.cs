@@ -106,6 +106,7 @@ internal static class MamlExperiments
             // The variants differ in algorithm or network, not in the dataset or task shape: their loader serves transfer too.
             var transfer = MamlBaselines.ByTrials(MamlBaselines.Transfer(x, loader!), x.Config.Shots, x.Config.TasksPerTrial);
             rows.Add(($"transfer learning, {x.Config.Shots} shot(s)", transfer, "pre-trained body, head fine-tuned"));
+            rows.Add(MamlBaselines.NearestNeighbour(x, loader!));
         }
         return x.Report(name, title ?? "Meta-test accuracy by method (Table 3)", "method", rows);
     }
