@@ -65,6 +65,20 @@ internal static class FusedTestNets
         return (readout, MetaSpike.Runtime.Autograd.Grad([Loss(readout)], FunctionalCall.Parameters(net)));
     }
 
+    /// <summary>
+    /// A second-order MAML meta-gradient: one inner SGD step (lr 0.1) on <paramref name="support"/>, then the gradient
+    /// of the query loss at the adapted weights in the initial weights (every parameter of the net, in order).
+    /// </summary>
+    public static Tensor[] MetaGradient(Sequential net, Tensor support, Tensor query)
+    {
+        var parameters = FunctionalCall.Parameters(net);
+        net.ResetState(support.shape[1]);
+        var inner = MetaSpike.Runtime.Autograd.Grad([Loss(FunctionalCall.Call(net, parameters, support))], parameters, createGraph: true);
+        var adapted = parameters.Zip(inner, (p, g) => p - 0.1 * g).ToArray();
+        net.ResetState(query.shape[1]);
+        return MetaSpike.Runtime.Autograd.Grad([Loss(FunctionalCall.Call(net, adapted, query))], parameters);
+    }
+
     /// <summary>The hidden LIF layer's spikes of a <see cref="Dense"/> net for an input, to check that the comparison is not vacuous.</summary>
     public static double SpikeRate(Sequential net, Tensor x)
     {

@@ -156,9 +156,9 @@ internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
 }
 
 /// <summary>
-/// Products with a constant sparse matrix X as autograd operations: <see cref="Times"/> gives X · M and
-/// <see cref="TransposeTimes"/> gives Xᵀ · G, each differentiable in its dense argument. Both are linear and each
-/// one's backward is the other, so derivatives of any order exist (second-order MAML runs through them).
+/// Products with a constant sparse matrix X as autograd operations (<see cref="SparseProductFunction"/>): X · M and
+/// Xᵀ · G, each differentiable in its dense argument. Both are linear and each one's backward is the other, so
+/// derivatives of any order exist (second-order MAML runs through them).
 /// </summary>
 internal static class SparseInputMatmul
 {
@@ -178,7 +178,7 @@ internal static class SparseInputMatmul
         object? rows = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(contiguous, MaxDensity)
             : SparseRows<double>.From(contiguous, MaxDensity);
-        return rows is null ? null : TimesFunction.apply(weight.t().contiguous(), rows);
+        return rows is null ? null : SparseProductFunction.apply(weight.t().contiguous(), rows, false);
     }
 
     internal static Tensor Times(object rows, Tensor m) => rows switch
@@ -196,36 +196,24 @@ internal static class SparseInputMatmul
     };
 }
 
-/// <summary>X · M as an autograd node (gradient to M: Xᵀ · grad, by <see cref="TransposeTimesFunction"/>).</summary>
-internal sealed class TimesFunction : torch.autograd.SingleTensorFunction<TimesFunction>
+/// <summary>
+/// X · M (or Xᵀ · M when transposed) as an autograd node; the gradient to M is the other product of the same X with
+/// the incoming gradient, so the backward is this node again, transposed the other way.
+/// </summary>
+internal sealed class SparseProductFunction : torch.autograd.SingleTensorFunction<SparseProductFunction>
 {
-    private const string RowsKey = "rows";
+    private const string RowsKey = "rows", TransposedKey = "transposed";
 
-    public override string Name => "MetaSpikeSparseInputMatmul";
+    public override string Name => "MetaSpikeSparseInputProduct";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        ctx.save_data(RowsKey, vars[1]);
-        return SparseInputMatmul.Times(vars[1], (Tensor)vars[0]);
+        var (dense, rows, transposed) = ((Tensor)vars[0], vars[1], (bool)vars[2]);
+        ctx.save_data(RowsKey, rows);
+        ctx.save_data(TransposedKey, transposed);
+        return transposed ? SparseInputMatmul.TransposeTimes(rows, dense) : SparseInputMatmul.Times(rows, dense);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
-        [TransposeTimesFunction.apply(grad, ctx.get_data(RowsKey)), null!];
-}
-
-/// <summary>Xᵀ · G as an autograd node (gradient to G: X · grad, by <see cref="TimesFunction"/>).</summary>
-internal sealed class TransposeTimesFunction : torch.autograd.SingleTensorFunction<TransposeTimesFunction>
-{
-    private const string RowsKey = "rows";
-
-    public override string Name => "MetaSpikeSparseInputMatmulTranspose";
-
-    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
-    {
-        ctx.save_data(RowsKey, vars[1]);
-        return SparseInputMatmul.TransposeTimes(vars[1], (Tensor)vars[0]);
-    }
-
-    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
-        [TimesFunction.apply(grad, ctx.get_data(RowsKey)), null!];
+        [apply(grad, ctx.get_data(RowsKey), !(bool)ctx.get_data(TransposedKey)), null!, null!];
 }
