@@ -20,6 +20,8 @@ public sealed class FastSigmoid : SurrogateFunction
     {
     }
 
+    internal override IElementwiseGrad ElementwiseGrad => InverseSquareKernel.Instance;
+
     /// <inheritdoc />
     protected internal override Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta)
     {

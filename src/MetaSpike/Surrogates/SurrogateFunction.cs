@@ -141,6 +141,9 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>, IParameterO
     /// <summary>G(x; theta) for an input already clamped to a finite range. Must return x's shape.</summary>
     protected internal abstract Tensor Grad(Tensor x, IReadOnlyList<Tensor> theta);
 
+    /// <summary>The family's G as one vectorised pass for the first-order backward, if it has one (see <see cref="IElementwiseGrad"/>).</summary>
+    internal virtual IElementwiseGrad? ElementwiseGrad => null;
+
     /// <summary>F(x; theta) for an input already clamped to a finite range. Families with F override it.</summary>
     protected internal virtual Tensor Original(Tensor x, IReadOnlyList<Tensor> theta) =>
         throw new NotSupportedException($"{Family} is gradient-only: it defines no original function.");

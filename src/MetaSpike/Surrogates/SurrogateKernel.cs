@@ -118,8 +118,10 @@ internal sealed class SpikeFunction : torch.autograd.SingleTensorFunction<SpikeF
         if ((bool)ctx.get_data(NeedsInputGradKey))
         {
             var x = saved[0];
-            var g = family.EvaluateGrad(x, saved.GetRange(1, saved.Count - 1));
-            grads.Add(SurrogateKernel.CastLike(gradOutput * g, x));
+            var theta = saved.GetRange(1, saved.Count - 1);
+            // A first-order backward records nothing, so G may come from one vectorised pass instead of tensor operations.
+            var fast = !torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel ? ElementwiseGrads.TryGradTimes(kernel, x, gradOutput, theta) : null;
+            grads.Add(fast ?? SurrogateKernel.CastLike(gradOutput * family.EvaluateGrad(x, theta), x));
         }
         else
         {
