@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,12 +81,11 @@ internal static class ElementwiseGrads
         var result = empty_like(xc);
         double value = theta[0].ToDouble();
         if (x.dtype == ScalarType.Float32)
-            kernel.GradTimes(Span<float>(xc), Span<float>(uc), (float)value, Span<float>(result));
+            kernel.GradTimes(TensorMemory.Span<float>(xc), TensorMemory.Span<float>(uc), (float)value, TensorMemory.Span<float>(result));
         else
-            kernel.GradTimes(Span<double>(xc), Span<double>(uc), value, Span<double>(result));
+            kernel.GradTimes(TensorMemory.Span<double>(xc), TensorMemory.Span<double>(uc), value, TensorMemory.Span<double>(result));
         Interlocked.Increment(ref _calls);
         return result;
     }
 
-    private static Span<T> Span<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
 }

@@ -2,17 +2,28 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Layers.Fused;
+
+/// <summary>A constant sparse matrix X [rows, columns] of either precision, in the products the autograd node needs.</summary>
+internal interface ISparseRows
+{
+    /// <summary>Y = X · M for a contiguous M [columns, width] (a new tensor [rows, width]).</summary>
+    Tensor Times(Tensor m);
+
+    /// <summary>Z = Xᵀ · G for a contiguous G [rows, width] (a new tensor [columns, width]).</summary>
+    Tensor TransposeTimes(Tensor g);
+}
 
 /// <summary>
 /// The nonzero entries of a constant (gradient-free) matrix X [rows, columns], row by row (CSR), for products that
 /// skip its zeros: spike and event inputs are mostly zeros, so X·M costs nnz x M's width instead of rows x columns x
 /// M's width.
 /// </summary>
-internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
+internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T>
 {
     private SparseRows(int rows, int columns, int[] start, int[] index, T[] values) =>
         (Rows, Columns, Start, Index, Values) = (rows, columns, start, index, values);
@@ -33,7 +44,7 @@ internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
     {
         int rows = (int)x.shape[0], columns = (int)x.shape[1];
         long limit = (long)(maxDensity * rows * columns);
-        T* data = Address(x);
+        T* data = TensorMemory.Pointer<T>(x);
         long length = (long)rows * columns;
         var positions = new List<long>();
         long i = 0;
@@ -80,12 +91,12 @@ internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
         return positions.Count > limit;
     }
 
-    /// <summary>Y = X · M for a contiguous M [columns, width] (a new tensor [rows, width]).</summary>
+    /// <inheritdoc />
     public unsafe Tensor Times(Tensor m)
     {
         int width = (int)m.shape[1];
         var y = zeros([Rows, width], m.dtype);
-        var (mp, yp) = ((nint)Address(m), (nint)Address(y));
+        var (mp, yp) = ((nint)TensorMemory.Pointer<T>(m), (nint)TensorMemory.Pointer<T>(y));
         if ((long)Index.Length * width < ParallelWork)
             RowsTimes((T*)mp, (T*)yp, width, 0, Rows);
         else
@@ -96,12 +107,12 @@ internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
         return y;
     }
 
-    /// <summary>Z = Xᵀ · G for a contiguous G [rows, width] (a new tensor [columns, width]).</summary>
+    /// <inheritdoc />
     public unsafe Tensor TransposeTimes(Tensor g)
     {
         int width = (int)g.shape[1];
         var z = zeros([Columns, width], g.dtype);
-        var (gp, zp) = ((nint)Address(g), (nint)Address(z));
+        var (gp, zp) = ((nint)TensorMemory.Pointer<T>(g), (nint)TensorMemory.Pointer<T>(z));
         if ((long)Index.Length * width < ParallelWork || width < 2 * Vector<T>.Count)
             TransposeTimes((T*)gp, (T*)zp, width, 0, width);
         else
@@ -152,7 +163,6 @@ internal sealed class SparseRows<T> where T : unmanaged, INumber<T>
         for (; i < target.Length; i++) target[i] += scale * source[i];
     }
 
-    private static unsafe T* Address(Tensor t) => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 }
 
 /// <summary>
@@ -175,25 +185,11 @@ internal static class SparseInputMatmul
             || x.dtype != weight.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue)
             return null;
         var contiguous = x.contiguous();
-        object? rows = x.dtype == ScalarType.Float32
+        ISparseRows? rows = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(contiguous, MaxDensity)
             : SparseRows<double>.From(contiguous, MaxDensity);
         return rows is null ? null : SparseProductFunction.apply(weight.t().contiguous(), rows, false);
     }
-
-    internal static Tensor Times(object rows, Tensor m) => rows switch
-    {
-        SparseRows<float> f => f.Times(m.contiguous()),
-        SparseRows<double> d => d.Times(m.contiguous()),
-        _ => throw new ArgumentException("not a sparse matrix", nameof(rows)),
-    };
-
-    internal static Tensor TransposeTimes(object rows, Tensor g) => rows switch
-    {
-        SparseRows<float> f => f.TransposeTimes(g.contiguous()),
-        SparseRows<double> d => d.TransposeTimes(g.contiguous()),
-        _ => throw new ArgumentException("not a sparse matrix", nameof(rows)),
-    };
 }
 
 /// <summary>
@@ -208,10 +204,10 @@ internal sealed class SparseProductFunction : torch.autograd.SingleTensorFunctio
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (dense, rows, transposed) = ((Tensor)vars[0], vars[1], (bool)vars[2]);
+        var (dense, rows, transposed) = (((Tensor)vars[0]).contiguous(), (ISparseRows)vars[1], (bool)vars[2]);
         ctx.save_data(RowsKey, rows);
         ctx.save_data(TransposedKey, transposed);
-        return transposed ? SparseInputMatmul.TransposeTimes(rows, dense) : SparseInputMatmul.Times(rows, dense);
+        return transposed ? rows.TransposeTimes(dense) : rows.Times(dense);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>

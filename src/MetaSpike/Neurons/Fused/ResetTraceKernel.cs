@@ -1,4 +1,5 @@
 using System.Numerics;
+using MetaSpike.Runtime;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Neurons.Fused;
@@ -26,7 +27,7 @@ internal static unsafe partial class ScanKernels
     private static ResetTraceKernel<T> ResetTraceOf<T>(Tensor p, Tensor bias, Tensor r, Tensor r0, Tensor spikes, double decay, double weight, double threshold)
         where T : unmanaged, IFloatingPointIeee754<T> => new()
     {
-        P = Ptr<T>(p), Bias = Ptr<T>(bias), R = Ptr<T>(r), R0 = Ptr<T>(r0), S = Ptr<T>(spikes),
+        P = TensorMemory.Pointer<T>(p), Bias = TensorMemory.Pointer<T>(bias), R = TensorMemory.Pointer<T>(r), R0 = TensorMemory.Pointer<T>(r0), S = TensorMemory.Pointer<T>(spikes),
         Steps = (int)p.shape[0], Columns = Columns(p),
         Decay = T.CreateChecked(decay), Weight = T.CreateChecked(weight), Threshold = T.CreateChecked(threshold),
     };

@@ -1,7 +1,6 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MetaSpike.Runtime;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Neurons.Fused;
@@ -84,7 +83,7 @@ internal static unsafe partial class ScanKernels
         var rule = spec.Spiking;
         return new ForwardKernel<T>
         {
-            X = Ptr<T>(x), V = Ptr<T>(v), V0 = Ptr<T>(v0), Syn = Ptr<T>(syn), S0 = Ptr<T>(spike0), Counter = Ptr<T>(counter), M = Ptr<T>(mask),
+            X = TensorMemory.Pointer<T>(x), V = TensorMemory.Pointer<T>(v), V0 = TensorMemory.Pointer<T>(v0), Syn = TensorMemory.Pointer<T>(syn), S0 = TensorMemory.Pointer<T>(spike0), Counter = TensorMemory.Pointer<T>(counter), M = TensorMemory.Pointer<T>(mask),
             Steps = (int)x.shape[0], Columns = Columns(x),
             A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
             VRest = T.CreateChecked(spec.VRest), HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse, Spiking = rule is not null, Reset = rule?.Reset ?? ResetMode.None,
@@ -96,7 +95,7 @@ internal static unsafe partial class ScanKernels
     private static AdjointKernel<T> AdjointOf<T>(Tensor gv, Tensor gx, Tensor gv0, Tensor? gSyn0, Tensor? mask, ScanSpec spec)
         where T : unmanaged, IFloatingPointIeee754<T> => new()
     {
-        GV = Ptr<T>(gv), GX = Ptr<T>(gx), CarryV = Ptr<T>(gv0), CarrySyn = Ptr<T>(gSyn0), M = Ptr<T>(mask),
+        GV = TensorMemory.Pointer<T>(gv), GX = TensorMemory.Pointer<T>(gx), CarryV = TensorMemory.Pointer<T>(gv0), CarrySyn = TensorMemory.Pointer<T>(gSyn0), M = TensorMemory.Pointer<T>(mask),
         Steps = (int)gv.shape[0], Columns = Columns(gv),
         A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
         HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse,
@@ -105,17 +104,13 @@ internal static unsafe partial class ScanKernels
     private static TangentKernel<T> TangentOf<T>(Tensor dx, Tensor dv, Tensor dv0, Tensor? dSyn, Tensor? mask, ScanSpec spec)
         where T : unmanaged, IFloatingPointIeee754<T> => new()
     {
-        DX = Ptr<T>(dx), DV = Ptr<T>(dv), DV0 = Ptr<T>(dv0), DSyn = Ptr<T>(dSyn), M = Ptr<T>(mask),
+        DX = TensorMemory.Pointer<T>(dx), DV = TensorMemory.Pointer<T>(dv), DV0 = TensorMemory.Pointer<T>(dv0), DSyn = TensorMemory.Pointer<T>(dSyn), M = TensorMemory.Pointer<T>(mask),
         Steps = (int)dx.shape[0], Columns = Columns(dx),
         A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
         HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse,
     };
 
     private static int Columns(Tensor sequence) => (int)(sequence.numel() / sequence.shape[0]);
-
-    /// <summary>The first element of a contiguous CPU tensor (null for none). The memory is native, so the pointer stays put.</summary>
-    private static T* Ptr<T>(Tensor? t) where T : unmanaged =>
-        t is null ? null : (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>Runs a kernel over all steps and columns, on one thread or split by columns; returns whether an input was non-finite.</summary>
     private static bool Sweep<TK, T>(TK kernel) where TK : struct, IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
