@@ -101,18 +101,7 @@ public sealed class MetaTrainingRun
         (int Iteration, double Accuracy) best = (0, double.NegativeInfinity);
         if (Options.CheckpointPath is { } path && File.Exists(path))
         {
-            CheckpointMetadata metadata;
-            try
-            {
-                metadata = Learner.LoadCheckpoint(path);
-            }
-            catch (ArgumentException e)
-            {
-                // Checkpoint.Load reports a model or optimiser that does not fit as an ArgumentException, changing nothing.
-                throw new ArgumentException(
-                    $"{e.Message}\nThe checkpoint was written by a run with other settings (network, inner rates, ...): resume it with the settings " +
-                    "that wrote it, or train into another folder (metaspike maml --fresh starts over).", nameof(Options), e);
-            }
+            var metadata = Learner.LoadCheckpoint(path);
             resumedFrom = Learner.Iteration;
             if (metadata.UserData["curve"] is JsonArray saved)
                 curve.AddRange(saved.Select(n => n.Deserialize<CurvePoint>()!));

@@ -212,7 +212,9 @@ public static class Checkpoint
         if (problems.Count > 0)
             throw new ArgumentException(
                 $"checkpoint '{path}' does not fit the model ({problems.Count} difference(s)):{Environment.NewLine}  " +
-                string.Join(Environment.NewLine + "  ", problems), nameof(model));
+                string.Join(Environment.NewLine + "  ", problems) + Environment.NewLine +
+                "It was saved from a model built with other settings (layers, sizes, learnt step sizes, ...): load it into a model built " +
+                "the same way, or start over without it (the training commands' --fresh).", nameof(model));
         return slots;
     }
 
