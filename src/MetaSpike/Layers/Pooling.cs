@@ -1,3 +1,5 @@
+using MetaSpike.Layers.Fused;
+using MetaSpike.Neurons;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Layers;
@@ -36,11 +38,23 @@ public abstract class Pool2d : FeedForwardLayer
 }
 
 /// <summary>2-D max pooling. On spikes it passes a spike if any input in the window spiked.</summary>
-public sealed class MaxPool2d(long kernelSize, long? stride = null) : Pool2d(nameof(MaxPool2d), kernelSize, stride)
+public sealed class MaxPool2d(long kernelSize, long? stride = null) : Pool2d(nameof(MaxPool2d), kernelSize, stride), IFusable
 {
+    /// <summary>
+    /// Whether pooling runs MetaSpike's own CPU kernel (default false): the same maxima, the same first-maximum
+    /// gradient routing and derivatives of any order as libtorch's, in a fraction of the time. Other devices and
+    /// dtypes, and windows over 16 x 16, use libtorch's pooling.
+    /// </summary>
+    public bool Fused { get; set; }
+
+    /// <summary>Always null: inputs the kernel cannot take fall back to libtorch's pooling.</summary>
+    public string? FusedUnsupportedReason => null;
+
     /// <inheritdoc />
     protected override Tensor Pool(Tensor input) =>
-        nn.functional.max_pool2d(input, [KernelSize, KernelSize], [Stride, Stride]);
+        Fused && MaxPoolKernels.GeometryOf(input, KernelSize, Stride) is { } geometry
+            ? MaxPoolFunction.Pool(input, geometry)
+            : nn.functional.max_pool2d(input, [KernelSize, KernelSize], [Stride, Stride]);
 }
 
 /// <summary>2-D average pooling.</summary>

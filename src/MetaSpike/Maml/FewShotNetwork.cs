@@ -31,7 +31,8 @@ public enum FewShotInput
 /// the parameters that are in force. <see cref="LayerOfParameter"/> numbers the weight layers from the input
 /// (0, 1, ...; the head last), which is how layers are frozen in the inner loop.
 /// <c>network.SetFused(true)</c> (or <c>fused: true</c> in <see cref="FewShotNetworks"/>) runs the neurons, synapses
-/// and readout with the fused CPU kernels, which give the same logits and meta-gradients of any order.
+/// readout and max pooling (and a Linear layer on the input events) with the fused CPU kernels, which give the same
+/// logits and meta-gradients of any order.
 /// </remarks>
 public sealed class FewShotNetwork : nn.Module<Tensor, Tensor>
 {

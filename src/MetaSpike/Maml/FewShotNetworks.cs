@@ -28,7 +28,7 @@ public static class FewShotNetworks
     /// <param name="gradientWindow">Steps at the end that carry gradient (default 30).</param>
     /// <param name="inputGain">Input frames are multiplied by this (default 10, the paper's first-layer gain).</param>
     /// <param name="surrogate">Spike function factory (default: the neuron's fast sigmoid, slope 10).</param>
-    /// <param name="fused">Run the neurons' sequences with the fused CPU kernels (same values and gradients of any order,
+    /// <param name="fused">Run the neurons' sequences and the max pooling with the fused CPU kernels (same values and gradients of any order,
     /// faster; see <see cref="Modules.SnnExtensions.SetFused"/>, which can also switch an existing network).</param>
     /// <exception cref="ArgumentException">A size is not positive, the kernel is even, or a pooled map would vanish.</exception>
     public static FewShotNetwork StewartNeftciConv(long channels, long height, long width, int ways, IReadOnlyList<int>? filters = null,
