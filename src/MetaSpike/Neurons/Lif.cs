@@ -168,8 +168,12 @@ public class Lif : NeuronLayer, IFusable
         double vThreshold = threshold.ToDouble();
         var rule = new SpikeRule(vThreshold, _scale, Reset, VReset, vThreshold - VReset, refractorySteps);
         var spec = new ScanSpec(synapse is not null, synapse?.DecayFactor ?? 0.0, beta.ToDouble(), gain.ToDouble(), VRest, rule);
-        var result = FusedScan.Run(input, v0, trace, spec, spike0, counter0, synapse is null ? GetType().Name : "Expon+Lif");
-        var spikes = Surrogate.forward((result.V - threshold) / _scale);
+        // The scan also yields the spikes unless the threshold or a surrogate hyperparameter is trained (their
+        // gradients come from the tensor form).
+        bool kernelSpikes = !TrainThreshold && !Surrogate.Hyperparameters().Any(t => t.requires_grad);
+        var result = FusedScan.Run(input, v0, trace, spec, spike0, counter0, synapse is null ? GetType().Name : "Expon+Lif", kernelSpikes);
+        var spikes = (result.Spikes is { } given ? Surrogate.TryThresholdSpike(result.V, given, vThreshold, _scale) : null)
+            ?? Surrogate.forward((result.V - threshold) / _scale);
         Set(VSlot, result.V[-1]);
         Set(SpikeSlot, spikes[-1]);
         if (result.CounterLast is { } counter) Set(RefractorySlot, counter);

@@ -14,11 +14,14 @@ namespace MetaSpike.Surrogates;
 /// </summary>
 internal interface IElementwiseGrad
 {
-    /// <summary>result = upstream · G(x; theta) elementwise, with theta a scalar in x's precision.</summary>
-    void GradTimes(ReadOnlySpan<float> x, ReadOnlySpan<float> upstream, float theta, Span<float> result);
+    /// <summary>
+    /// result = upstream · G((v - shift) / scale; theta) / scale elementwise, with theta a scalar in v's precision:
+    /// the gradient of a spike H((v - shift) / scale) in v (shift 0 and scale 1 give upstream · G(v) exactly).
+    /// </summary>
+    void GradTimes(ReadOnlySpan<float> v, float shift, float scale, ReadOnlySpan<float> upstream, float theta, Span<float> result);
 
-    /// <inheritdoc cref="GradTimes(ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float})"/>
-    void GradTimes(ReadOnlySpan<double> x, ReadOnlySpan<double> upstream, double theta, Span<double> result);
+    /// <inheritdoc cref="GradTimes(ReadOnlySpan{float}, float, float, ReadOnlySpan{float}, float, Span{float})"/>
+    void GradTimes(ReadOnlySpan<double> v, double shift, double scale, ReadOnlySpan<double> upstream, double theta, Span<double> result);
 }
 
 /// <summary>The inverse-square curve 1 / (alpha |x| + 1)^2 of <see cref="FastSigmoid"/> and <see cref="InvSquareGrad"/>.</summary>
@@ -27,39 +30,42 @@ internal sealed class InverseSquareKernel : IElementwiseGrad
     public static readonly InverseSquareKernel Instance = new();
 
     // The bounds of SurrogateKernel.ClampFinite.
-    public void GradTimes(ReadOnlySpan<float> x, ReadOnlySpan<float> upstream, float theta, Span<float> result) => Run(x, upstream, theta, 1e9f, result);
+    public void GradTimes(ReadOnlySpan<float> v, float shift, float scale, ReadOnlySpan<float> upstream, float theta, Span<float> result) =>
+        Run(v, shift, scale, upstream, theta, 1e9f, result);
 
-    public void GradTimes(ReadOnlySpan<double> x, ReadOnlySpan<double> upstream, double theta, Span<double> result) => Run(x, upstream, theta, 1e77, result);
+    public void GradTimes(ReadOnlySpan<double> v, double shift, double scale, ReadOnlySpan<double> upstream, double theta, Span<double> result) =>
+        Run(v, shift, scale, upstream, theta, 1e77, result);
 
-    // The same operations in the same order as the tensor form (clamp to +-bound, abs, times alpha, plus 1, square,
-    // reciprocal, times upstream), each rounded once, so the results are identical; NaN stays NaN.
-    private static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> upstream, T alpha, T bound, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+    // The same operations in the same order as the tensor form (the spike's input (v - shift) / scale; clamp to
+    // +-bound, abs, times alpha, plus 1, square, reciprocal, times upstream; over scale), each rounded once, so the
+    // results are identical; NaN stays NaN. x - 0 and x / 1 are exact, so the plain form is the same numbers.
+    private static void Run<T>(ReadOnlySpan<T> v, T shift, T scale, ReadOnlySpan<T> upstream, T alpha, T bound, Span<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
-            var (a, one, b) = (new Vector<T>(alpha), Vector<T>.One, new Vector<T>(bound));
-            var xv = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var (a, one, b, s, c) = (new Vector<T>(alpha), Vector<T>.One, new Vector<T>(bound), new Vector<T>(shift), new Vector<T>(scale));
+            var xv = MemoryMarshal.Cast<T, Vector<T>>(v);
             var uv = MemoryMarshal.Cast<T, Vector<T>>(upstream);
             var rv = MemoryMarshal.Cast<T, Vector<T>>(result);
-            for (int v = 0; v < xv.Length; v++)
+            for (int k = 0; k < xv.Length; k++)
             {
-                var ax = Vector.Abs(xv[v]);
+                var ax = Vector.Abs((xv[k] - s) / c);
                 ax = Vector.ConditionalSelect(Vector.GreaterThan(ax, b), b, ax);
                 var d = a * ax + one;
-                rv[v] = uv[v] * (one / (d * d));
+                rv[k] = uv[k] * (one / (d * d)) / c;
             }
             i = xv.Length * Vector<T>.Count;
         }
-        for (; i < x.Length; i++)
+        for (; i < v.Length; i++)
         {
-            var ax = T.Abs(x[i]);
+            var ax = T.Abs((v[i] - shift) / scale);
             if (ax > bound) ax = bound;
             var d = alpha * ax + T.One;
-            result[i] = upstream[i] * (T.One / (d * d));
+            result[i] = upstream[i] * (T.One / (d * d)) / scale;
         }
     }
-
 }
 
 /// <summary>Runs an <see cref="IElementwiseGrad"/> on tensors.</summary>
@@ -70,8 +76,11 @@ internal static class ElementwiseGrads
 
     private static long _calls;
 
-    /// <summary>upstream · G(x) as a new tensor when the fast form applies (CPU float32/float64, same shapes, scalar theta), else null.</summary>
-    public static Tensor? TryGradTimes(IElementwiseGrad kernel, Tensor x, Tensor upstream, IReadOnlyList<Tensor> theta)
+    /// <summary>
+    /// upstream · G((x - shift) / scale) / scale as a new tensor when the fast form applies (CPU float32/float64,
+    /// same shapes, scalar theta), else null.
+    /// </summary>
+    public static Tensor? TryGradTimes(IElementwiseGrad kernel, Tensor x, Tensor upstream, IReadOnlyList<Tensor> theta, double shift = 0, double scale = 1)
     {
         if (theta.Count != 1 || theta[0].numel() != 1 || x.device_type != DeviceType.CPU || upstream.device_type != DeviceType.CPU
             || x.dtype != upstream.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !x.shape.SequenceEqual(upstream.shape)
@@ -81,9 +90,9 @@ internal static class ElementwiseGrads
         var result = empty_like(xc);
         double value = theta[0].ToDouble();
         if (x.dtype == ScalarType.Float32)
-            kernel.GradTimes(TensorMemory.Span<float>(xc), TensorMemory.Span<float>(uc), (float)value, TensorMemory.Span<float>(result));
+            kernel.GradTimes(TensorMemory.Span<float>(xc), (float)shift, (float)scale, TensorMemory.Span<float>(uc), (float)value, TensorMemory.Span<float>(result));
         else
-            kernel.GradTimes(TensorMemory.Span<double>(xc), TensorMemory.Span<double>(uc), value, TensorMemory.Span<double>(result));
+            kernel.GradTimes(TensorMemory.Span<double>(xc), shift, scale, TensorMemory.Span<double>(uc), value, TensorMemory.Span<double>(result));
         Interlocked.Increment(ref _calls);
         return result;
     }

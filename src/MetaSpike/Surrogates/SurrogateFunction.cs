@@ -111,6 +111,22 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>, IParameterO
         return SurrogateKernel.Spike(this, x, theta, HyperGradient);
     }
 
+    /// <summary>
+    /// The spikes H((v - threshold) / scale) of potentials v that a fused kernel computed together with v, with this
+    /// surrogate's gradient attached (the same values and gradients of any order as <c>forward((v - threshold) / scale)</c>,
+    /// without its tensor operations); null when a hyperparameter is being trained (its gradient needs the tensor form).
+    /// </summary>
+    internal Tensor? TryThresholdSpike(Tensor v, Tensor spikes, double threshold, double scale)
+    {
+        var theta = Hyperparameters();
+        if (theta.Any(t => t.requires_grad)) return null;
+        if (!torch.is_grad_enabled() || !v.requires_grad) return spikes;
+        var args = new object[theta.Count + 5];
+        (args[0], args[1], args[2], args[3], args[4]) = (v, new ThresholdSpikeFunction.GivenSpikes(spikes), this, threshold, scale);
+        for (int i = 0; i < theta.Count; i++) args[i + 5] = theta[i];
+        return ThresholdSpikeFunction.apply(args);
+    }
+
     /// <summary>The surrogate derivative G(x; theta), itself differentiable in x and theta.</summary>
     public Tensor SurrogateGrad(Tensor x)
     {

@@ -131,3 +131,46 @@ internal sealed class SpikeFunction : torch.autograd.SingleTensorFunction<SpikeF
         return grads;
     }
 }
+
+/// <summary>
+/// The spike of a potential, H((v - threshold) / scale), when a fused kernel has already computed the spikes: the
+/// forward hands them through, and the backward is that of <see cref="SpikeFunction"/> after the shift and scale —
+/// upstream · G((v - threshold) / scale) / scale — in one vectorised pass at first order, or as recorded tensor
+/// operations on v when the backward is itself differentiated (create_graph). The hyperparameters carry no gradient
+/// here (the caller keeps trainable ones on the tensor path, which adds their direct term).
+/// </summary>
+internal sealed class ThresholdSpikeFunction : torch.autograd.SingleTensorFunction<ThresholdSpikeFunction>
+{
+    private const string FamilyKey = "family", ThresholdKey = "threshold", ScaleKey = "scale";
+
+    public override string Name => "MetaSpikeThresholdSpike";
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (v, spikes, family, threshold, scale) = ((Tensor)vars[0], (GivenSpikes)vars[1], (SurrogateFunction)vars[2], (double)vars[3], (double)vars[4]);
+        var saved = new List<Tensor> { v };
+        for (int i = 5; i < vars.Length; i++) saved.Add((Tensor)vars[i]);
+        ctx.save_for_backward(saved);
+        ctx.save_data(FamilyKey, family);
+        ctx.save_data(ThresholdKey, threshold);
+        ctx.save_data(ScaleKey, scale);
+        return spikes.Value;
+    }
+
+    /// <summary>The precomputed spikes, wrapped so that autograd sees a value to hand through, not an input of the node.</summary>
+    internal sealed record GivenSpikes(Tensor Value);
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        var (v, theta) = (saved[0], saved.GetRange(1, saved.Count - 1));
+        var family = (SurrogateFunction)ctx.get_data(FamilyKey);
+        var (threshold, scale) = ((double)ctx.get_data(ThresholdKey), (double)ctx.get_data(ScaleKey));
+        var fast = !torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel
+            ? ElementwiseGrads.TryGradTimes(kernel, v, gradOutput, theta, threshold, scale) : null;
+        var grad = fast ?? SurrogateKernel.CastLike(gradOutput * family.EvaluateGrad((v - threshold) / scale, theta), v) / scale;
+        var grads = new List<Tensor>(saved.Count + 5) { grad };
+        for (int i = 1; i < saved.Count + 5; i++) grads.Add(null!);
+        return grads;
+    }
+}

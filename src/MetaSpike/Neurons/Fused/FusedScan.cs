@@ -9,7 +9,8 @@ namespace MetaSpike.Neurons.Fused;
 /// <param name="V">The potentials v [T, ...] (after reset and refractory clamp), differentiable in x and the initial states.</param>
 /// <param name="SynLast">The last synaptic trace [...] (with a synapse), differentiable.</param>
 /// <param name="CounterLast">The last refractory counter [...] (with a refractory period), no gradient.</param>
-internal sealed record ScanResult(Tensor V, Tensor? SynLast, Tensor? CounterLast);
+/// <param name="Spikes">When asked for, the spikes H((v - threshold) / scale) [T, ...], no gradient attached.</param>
+internal sealed record ScanResult(Tensor V, Tensor? SynLast, Tensor? CounterLast, Tensor? Spikes);
 
 /// <summary>
 /// The fused multi-step scan of <see cref="ScanSpec"/> as one autograd operation. Its backward is a second operation
@@ -44,8 +45,9 @@ internal static class FusedScan
     /// <param name="spike0">Spiking: the previous spike (its value only).</param>
     /// <param name="counter0">Spiking with a refractory period: the remaining refractory steps.</param>
     /// <param name="who">The layer name for error messages.</param>
+    /// <param name="emitSpikes">Spiking: also return the spikes of every step, computed in the scan.</param>
     /// <exception cref="ArgumentException">A tensor is missing, on another device, of another dtype or shape, or x holds NaN or infinity.</exception>
-    public static ScanResult Run(Tensor x, Tensor v0, Tensor? syn0, ScanSpec spec, Tensor? spike0, Tensor? counter0, string who)
+    public static ScanResult Run(Tensor x, Tensor v0, Tensor? syn0, ScanSpec spec, Tensor? spike0, Tensor? counter0, string who, bool emitSpikes = false)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(spec);
@@ -64,10 +66,10 @@ internal static class FusedScan
             if (rule.RefractorySteps > 0) counter = State(counter0?.detach(), "refractory counter");
         }
         ScanKernels.ForwardResult raw;
-        using (no_grad()) raw = ScanKernels.Forward(input, trace, potential.detach(), spec, spike, counter);
+        using (no_grad()) raw = ScanKernels.Forward(input, trace, potential.detach(), spec, spike, counter, emitSpikes);
         if (raw.NonFinite && Checks.NonFiniteInputs) Checks.RequireFinite(input, who);
         var outputs = ScanFunction.apply(input, trace, potential, spec, raw);
-        return new ScanResult(outputs[0], spec.HasSynapse ? outputs[1] : null, raw.CounterLast);
+        return new ScanResult(outputs[0], spec.HasSynapse ? outputs[1] : null, raw.CounterLast, raw.Spikes);
     }
 }
 

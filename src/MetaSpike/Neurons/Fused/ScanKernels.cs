@@ -36,21 +36,25 @@ internal static unsafe partial class ScanKernels
     /// <summary>Scans with fewer elements (T x columns) than this run on one thread.</summary>
     internal static long ParallelThreshold { get; set; } = 1 << 16;
 
-    /// <summary>The forward outputs: v [T, ...], the last synaptic trace, the last refractory counter and the masks m [T, ...].</summary>
-    internal sealed record ForwardResult(Tensor V, Tensor? SynLast, Tensor? CounterLast, Tensor? Mask, bool NonFinite);
+    /// <summary>
+    /// The forward outputs: v [T, ...], the last synaptic trace, the last refractory counter, the masks m [T, ...] and,
+    /// when asked for, the spikes H((v - threshold) / scale) [T, ...] (no gradient attached).
+    /// </summary>
+    internal sealed record ForwardResult(Tensor V, Tensor? SynLast, Tensor? CounterLast, Tensor? Mask, Tensor? Spikes, bool NonFinite);
 
     /// <summary>Runs the forward scan. Inputs are contiguous CPU tensors of one floating dtype (checked by the caller).</summary>
-    public static ForwardResult Forward(Tensor x, Tensor? syn0, Tensor v0, ScanSpec spec, Tensor? spike0, Tensor? counter0)
+    public static ForwardResult Forward(Tensor x, Tensor? syn0, Tensor v0, ScanSpec spec, Tensor? spike0, Tensor? counter0, bool emitSpikes = false)
     {
         var v = empty_like(x);
         var synLast = spec.HasSynapse ? syn0!.clone() : null;
         var rule = spec.Spiking;
         var counter = rule is { RefractorySteps: > 0 } ? counter0!.clone() : null;
         var mask = rule is null ? null : empty_like(x);
+        var spikes = rule is not null && emitSpikes ? empty_like(x) : null;
         bool nonFinite = x.dtype == ScalarType.Float32
-            ? Sweep<ForwardKernel<float>, float>(ForwardOf<float>(x, v, synLast, v0, spike0, counter, mask, spec))
-            : Sweep<ForwardKernel<double>, double>(ForwardOf<double>(x, v, synLast, v0, spike0, counter, mask, spec));
-        return new ForwardResult(v, synLast, counter, mask, nonFinite);
+            ? Sweep<ForwardKernel<float>, float>(ForwardOf<float>(x, v, synLast, v0, spike0, counter, mask, spikes, spec))
+            : Sweep<ForwardKernel<double>, double>(ForwardOf<double>(x, v, synLast, v0, spike0, counter, mask, spikes, spec));
+        return new ForwardResult(v, synLast, counter, mask, spikes, nonFinite);
     }
 
     /// <summary>
@@ -77,14 +81,14 @@ internal static unsafe partial class ScanKernels
         return (dv, dSynLast);
     }
 
-    private static ForwardKernel<T> ForwardOf<T>(Tensor x, Tensor v, Tensor? syn, Tensor v0, Tensor? spike0, Tensor? counter, Tensor? mask, ScanSpec spec)
+    private static ForwardKernel<T> ForwardOf<T>(Tensor x, Tensor v, Tensor? syn, Tensor v0, Tensor? spike0, Tensor? counter, Tensor? mask, Tensor? spikes, ScanSpec spec)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rule = spec.Spiking;
         return new ForwardKernel<T>
         {
             X = TensorMemory.Pointer<T>(x), V = TensorMemory.Pointer<T>(v), V0 = TensorMemory.Pointer<T>(v0), Syn = TensorMemory.Pointer<T>(syn), S0 = TensorMemory.Pointer<T>(spike0), Counter = TensorMemory.Pointer<T>(counter), M = TensorMemory.Pointer<T>(mask),
-            Steps = (int)x.shape[0], Columns = Columns(x),
+            S = TensorMemory.Pointer<T>(spikes), Steps = (int)x.shape[0], Columns = Columns(x),
             A = T.CreateChecked(spec.A), B = T.CreateChecked(spec.B), G = T.CreateChecked(spec.G), K = T.CreateChecked(spec.SynapseGain),
             VRest = T.CreateChecked(spec.VRest), HasSynapse = spec.HasSynapse, Delayed = spec.DelayedSynapse, Spiking = rule is not null, Reset = rule?.Reset ?? ResetMode.None,
             Threshold = T.CreateChecked(rule?.Threshold ?? 0), Scale = T.CreateChecked(rule?.Scale ?? 1), VReset = T.CreateChecked(rule?.VReset ?? 0),
@@ -153,7 +157,7 @@ internal static unsafe partial class ScanKernels
 /// <summary>The forward scan with spikes, resets, refractory clamps and the masks the backward needs.</summary>
 internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public T* X, V, V0, Syn, S0, Counter, M;
+    public T* X, V, V0, Syn, S0, Counter, M, S;
     public T A, B, G, K, VRest, Threshold, Scale, VReset, SubtractAmount, Refractory;
     public bool HasSynapse, Delayed, Spiking;
     public ResetMode Reset;
@@ -216,6 +220,8 @@ internal unsafe struct ForwardKernel<T> : IColumnKernel<T> where T : unmanaged, 
                     TL.Store(TL.Select(spike, refractory, TL.Max(TL.Subtract(counter, one), zero)), Counter + j);
                 }
                 TL.Store(keep, m + j);
+                // The spike of this step as the surrogate's forward computes it from v (same operations, same bits).
+                if (S != null) TL.Store(TL.StepAtZero(TL.Divide(TL.Subtract(value, threshold), scale)), S + row + j);
             }
             TL.Store(value, v + j);
         }
