@@ -52,7 +52,7 @@ public class WorkloadNetworkTests
     {
         manual_seed(Seeds.Mix(7, 4));
         using var network = ConvWorkload.CreateNetwork();
-        Assert.Equal(fused ? 10 : 0, network.SetFused(fused)); // six neuron layers, three max-pool layers and the head
+        Assert.Equal(fused ? 13 : 0, network.SetFused(fused)); // six neuron layers, three convolutions, three max-pool layers and the head
         using var _ = no_grad();
         return network.forward(frames);
     }
