@@ -104,7 +104,7 @@ internal static unsafe class MaxPoolKernels
         else
         {
             int half = g.Planes / 2;
-            Parallel.Invoke(() => planes(0, half), () => planes(half, g.Planes));
+            KernelThreads.For(2, part => planes(part == 0 ? 0 : half, part == 0 ? half : g.Planes));
         }
     }
 

@@ -102,7 +102,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         else
         {
             int half = Rows / 2;
-            Parallel.Invoke(() => RowsTimes((T*)mp, (T*)yp, width, 0, half), () => RowsTimes((T*)mp, (T*)yp, width, half, Rows));
+            KernelThreads.For(2, part => RowsTimes((T*)mp, (T*)yp, width, part == 0 ? 0 : half, part == 0 ? half : Rows));
         }
         return y;
     }
@@ -119,7 +119,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         {
             // Each thread owns half of Z's columns, so no two threads add into the same element.
             int half = width / 2 / Vector<T>.Count * Vector<T>.Count;
-            Parallel.Invoke(() => TransposeTimes((T*)gp, (T*)zp, width, 0, half), () => TransposeTimes((T*)gp, (T*)zp, width, half, width));
+            KernelThreads.For(2, part => TransposeTimes((T*)gp, (T*)zp, width, part == 0 ? 0 : half, part == 0 ? half : width));
         }
         return z;
     }

@@ -130,7 +130,7 @@ internal static unsafe partial class ScanKernels
         int chunk = (columns / parts + 63) & ~63;
         var copies = new TK[parts];
         Array.Fill(copies, kernel);
-        Parallel.For(0, parts, p => SweepRange<TK, T>(ref copies[p], Math.Min(columns, p * chunk), Math.Min(columns, (p + 1) * chunk)));
+        KernelThreads.For(parts, p => SweepRange<TK, T>(ref copies[p], Math.Min(columns, p * chunk), Math.Min(columns, (p + 1) * chunk)));
         return copies.Any(k => k.NonFinite);
     }
 

@@ -1,0 +1,108 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Runtime;
+
+/// <summary>
+/// Runs the parallel parts of MetaSpike's raw CPU kernels on libtorch's own OpenMP threads. After each parallel
+/// libtorch operation its OpenMP workers spin for a while waiting for the next one; a kernel that ran on .NET pool
+/// threads in between competed with that spinning for the same cores (a quarter of workload (c)'s CPU time was
+/// libgomp spinning). Handing the parts to the same OpenMP team instead puts the spinning threads to work. Where no
+/// libgomp is loaded (another build of libtorch) the .NET thread pool runs them.
+/// </summary>
+internal static unsafe class KernelThreads
+{
+    private static readonly delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> GompParallel;
+    private static readonly delegate* unmanaged<int> ThreadNumber, TeamSize;
+
+    static KernelThreads()
+    {
+        if (!OperatingSystem.IsLinux() || FindLoadedLibgomp() is not { } path || !NativeLibrary.TryLoad(path, out var library)) return;
+        if (NativeLibrary.TryGetExport(library, "GOMP_parallel", out var parallel)
+            && NativeLibrary.TryGetExport(library, "omp_get_thread_num", out var number)
+            && NativeLibrary.TryGetExport(library, "omp_get_num_threads", out var size))
+        {
+            GompParallel = (delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel;
+            ThreadNumber = (delegate* unmanaged<int>)number;
+            TeamSize = (delegate* unmanaged<int>)size;
+        }
+    }
+
+    /// <summary>Whether parts run on libtorch's OpenMP threads (else on the .NET thread pool).</summary>
+    public static bool UsesOpenMp => GompParallel != null;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for parts 0 .. <paramref name="parts"/> - 1, at most torch's thread count at once,
+    /// and returns when all are done. The body must not create tensors (dispose scopes belong to the calling thread).
+    /// </summary>
+    public static void For(int parts, Action<int> body)
+    {
+        int threads = Math.Min(parts, get_num_threads());
+        if (threads <= 1)
+        {
+            for (int p = 0; p < parts; p++) body(p);
+            return;
+        }
+        if (GompParallel == null)
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+            return;
+        }
+        var work = new Work(body, parts);
+        var handle = GCHandle.Alloc(work);
+        try
+        {
+            GompParallel(&RunTeamMember, GCHandle.ToIntPtr(handle), (uint)threads, 0);
+        }
+        finally
+        {
+            handle.Free();
+        }
+        if (work.Error is { } error) ExceptionDispatchInfo.Capture(error).Throw();
+    }
+
+    /// <summary>One OpenMP team member: parts member, member + team size, ...; exceptions are kept for the caller (they cannot cross native frames).</summary>
+    [UnmanagedCallersOnly]
+    private static void RunTeamMember(nint data)
+    {
+        var work = (Work)GCHandle.FromIntPtr(data).Target!;
+        int member = ThreadNumber(), team = TeamSize();
+        for (int p = member; p < work.Parts; p += team)
+        {
+            try
+            {
+                work.Body(p);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref work.Error, e, null);
+            }
+        }
+    }
+
+    /// <summary>The path of the libgomp this process has mapped (libtorch's), from /proc/self/maps.</summary>
+    private static string? FindLoadedLibgomp()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/');
+                if (slash >= 0 && line.AsSpan(slash).ToString() is var path && Path.GetFileName(path).StartsWith("libgomp", StringComparison.Ordinal))
+                    return path;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+
+    private sealed class Work(Action<int> body, int parts)
+    {
+        public readonly Action<int> Body = body;
+        public readonly int Parts = parts;
+        public Exception? Error;
+    }
+}

@@ -1,0 +1,44 @@
+using MetaSpike.Runtime;
+using static TorchSharp.torch;
+
+namespace MetaSpike.Tests.Runtime;
+
+/// <summary><see cref="KernelThreads"/>: every part runs exactly once, on libtorch's OpenMP team where there is one, and errors reach the caller.</summary>
+[Collection(GlobalRandomCollection.Name)]
+public class KernelThreadsTests
+{
+    [Fact]
+    public void Every_part_runs_once_on_the_openmp_team()
+    {
+        TorchRuntime.EnsureLoaded();
+        // TorchSharp-cpu on Linux ships libgomp, so the parts run on libtorch's OpenMP threads there.
+        if (OperatingSystem.IsLinux()) Assert.True(KernelThreads.UsesOpenMp, "libtorch's libgomp was not found");
+        int before = get_num_threads();
+        try
+        {
+            set_num_threads(2);
+            var counts = new int[37];
+            var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+            KernelThreads.For(counts.Length, p =>
+            {
+                Interlocked.Increment(ref counts[p]);
+                threads[Environment.CurrentManagedThreadId] = true;
+                Thread.SpinWait(20_000);
+            });
+            Assert.All(counts, c => Assert.Equal(1, c));
+            Assert.Equal(2, threads.Count);
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+
+    [Fact]
+    public void An_exception_in_a_part_reaches_the_caller()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            KernelThreads.For(4, p => { if (p == 3) throw new InvalidOperationException("part 3 failed"); }));
+        Assert.Equal("part 3 failed", error.Message);
+    }
+}
