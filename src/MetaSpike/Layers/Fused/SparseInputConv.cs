@@ -135,7 +135,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         public int Channels;
 
         public readonly void Visit(int position, int tap, T value) =>
-            AddScaled(new Span<T>(Scratch + (long)position * Channels, Channels), new ReadOnlySpan<T>(Weights + (long)tap * Channels, Channels), value);
+            VectorOps.AddScaled(new Span<T>(Scratch + (long)position * Channels, Channels), new ReadOnlySpan<T>(Weights + (long)tap * Channels, Channels), value);
     }
 
     /// <summary>Weight gradient: the tap's weight column += value · the position's output gradients.</summary>
@@ -145,7 +145,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         public int Channels;
 
         public readonly void Visit(int position, int tap, T value) =>
-            AddScaled(new Span<T>(Weights + (long)tap * Channels, Channels), new ReadOnlySpan<T>(Scratch + (long)position * Channels, Channels), value);
+            VectorOps.AddScaled(new Span<T>(Weights + (long)tap * Channels, Channels), new ReadOnlySpan<T>(Scratch + (long)position * Channels, Channels), value);
     }
 
     /// <summary>Visits, for each nonzero input of sample n, each kernel tap that reaches an output: (output position, tap index ci·K² + ky·K + kx, input value).</summary>
@@ -168,21 +168,6 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
                 }
             }
         }
-    }
-
-    /// <summary>target += scale · source.</summary>
-    private static void AddScaled(Span<T> target, ReadOnlySpan<T> source, T scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var s = new Vector<T>(scale);
-            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
-            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
-            for (int v = 0; v < tv.Length; v++) tv[v] += s * sv[v];
-            i = tv.Length * Vector<T>.Count;
-        }
-        for (; i < target.Length; i++) target[i] += scale * source[i];
     }
 }
 

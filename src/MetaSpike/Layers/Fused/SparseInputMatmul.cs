@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MetaSpike.Runtime;
@@ -133,7 +132,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         {
             var target = new Span<T>(y + (long)r * width, width);
             for (int k = Start[r]; k < Start[r + 1]; k++)
-                AddScaled(target, new ReadOnlySpan<T>(m + (long)Index[k] * width, width), Values[k]);
+                VectorOps.AddScaled(target, new ReadOnlySpan<T>(m + (long)Index[k] * width, width), Values[k]);
         }
     }
 
@@ -143,26 +142,9 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         {
             var source = new ReadOnlySpan<T>(g + (long)r * width + c0, c1 - c0);
             for (int k = Start[r]; k < Start[r + 1]; k++)
-                AddScaled(new Span<T>(z + (long)Index[k] * width + c0, c1 - c0), source, Values[k]);
+                VectorOps.AddScaled(new Span<T>(z + (long)Index[k] * width + c0, c1 - c0), source, Values[k]);
         }
     }
-
-    /// <summary>target += scale · source.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddScaled(Span<T> target, ReadOnlySpan<T> source, T scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var s = new Vector<T>(scale);
-            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
-            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
-            for (int v = 0; v < tv.Length; v++) tv[v] += s * sv[v];
-            i = tv.Length * Vector<T>.Count;
-        }
-        for (; i < target.Length; i++) target[i] += scale * source[i];
-    }
-
 }
 
 /// <summary>
