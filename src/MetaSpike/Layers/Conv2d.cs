@@ -66,7 +66,7 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
                 nameof(input));
         var bias = HasBias ? Param("bias") : null;
         if (Fused && SparseInputConv.TryConv(input, Param("weight"), _stride, _padding) is { } events)
-            return bias is null ? events : events + bias.view(-1, 1, 1);
+            return bias is null ? events : events.add_(bias.view(-1, 1, 1)); // in place: no second output-sized buffer
         if (!Fused || input.shape[0] <= ChunkSamples) return Convolve(input, bias);
         return cat(input.split(ChunkSamples).Select(chunk => Convolve(chunk, bias)).ToArray());
     }

@@ -66,7 +66,8 @@ public sealed class Linear : FeedForwardLayer, IFusable
         var flat = input.flatten(0, 1);
         if (flat.dim() != 2 || flat.shape[1] != InFeatures || SparseInputMatmul.TryLinear(flat, Param("weight")) is not { } product)
             return base.Sequence(input);
-        var output = HasBias ? product + Param("bias") : product;
+        // In place: the product is a fresh tensor, and a new one would cost its page faults again.
+        var output = HasBias ? product.add_(Param("bias")) : product;
         return output.unflatten(0, [steps, batch]);
     }
 
