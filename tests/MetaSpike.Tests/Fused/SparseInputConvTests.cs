@@ -58,6 +58,25 @@ public class SparseInputConvTests
     }
 
     [Fact]
+    public void The_layer_with_its_bias_gives_the_unfused_values_and_gradients_to_second_order()
+    {
+        var frames = rand([12, 2, 10, 8], dtype: float64, generator: new Generator(6)).lt(0.06).to(float64) * 10;
+        var layer = new Conv2d(2, 6, 5, padding: 2).to(float64);
+        var results = new List<Tensor[]>();
+        foreach (bool fused in new[] { false, true })
+        {
+            layer.Fused = fused;
+            var parameters = layer.parameters().ToArray();
+            var y = layer.Step(frames);
+            var grads = MetaSpike.Runtime.Autograd.Grad([y.tanh().sum()], parameters, createGraph: true);
+            var second = MetaSpike.Runtime.Autograd.Grad([grads[0].square().sum() + grads[1].square().sum()], parameters);
+            results.Add([y.detach(), .. grads.Select(g => g.detach()), .. second]);
+        }
+        string[] names = ["output", "weight gradient", "bias gradient", "second order in weight", "second order in bias"];
+        for (int i = 0; i < names.Length; i++) Close(results[0][i], results[1][i], 1e-11, names[i]);
+    }
+
+    [Fact]
     public void Dense_gradient_carrying_or_strided_inputs_fall_back_and_large_batches_are_chunked()
     {
         var w = randn(4, 2, 3, 3, dtype: float64);
