@@ -170,7 +170,7 @@ public class Lif : NeuronLayer, IFusable
         var spec = new ScanSpec(synapse is not null, synapse?.DecayFactor ?? 0.0, beta.ToDouble(), gain.ToDouble(), VRest, rule);
         // The scan also yields the spikes unless the threshold or a surrogate hyperparameter is trained (their
         // gradients come from the tensor form).
-        bool kernelSpikes = !TrainThreshold && !Surrogate.Hyperparameters().Any(t => t.requires_grad);
+        bool kernelSpikes = !TrainThreshold && !Surrogate.HasTrainedHyperparameter;
         var result = FusedScan.Run(input, v0, trace, spec, spike0, counter0, synapse is null ? GetType().Name : "Expon+Lif", kernelSpikes);
         var spikes = (result.Spikes is { } given ? Surrogate.TryThresholdSpike(result.V, given, vThreshold, _scale) : null)
             ?? Surrogate.forward((result.V - threshold) / _scale);

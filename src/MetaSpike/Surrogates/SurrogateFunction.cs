@@ -118,14 +118,17 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>, IParameterO
     /// </summary>
     internal Tensor? TryThresholdSpike(Tensor v, Tensor spikes, double threshold, double scale)
     {
+        if (HasTrainedHyperparameter) return null;
         var theta = Hyperparameters();
-        if (theta.Any(t => t.requires_grad)) return null;
         if (!torch.is_grad_enabled() || !v.requires_grad) return spikes;
         var args = new object[theta.Count + 5];
         (args[0], args[1], args[2], args[3], args[4]) = (v, new ThresholdSpikeFunction.GivenSpikes(spikes), this, threshold, scale);
         for (int i = 0; i < theta.Count; i++) args[i + 5] = theta[i];
         return ThresholdSpikeFunction.apply(args);
     }
+
+    /// <summary>Whether a hyperparameter requires a gradient (is being trained), so spikes need the tensor form that gives it one.</summary>
+    internal bool HasTrainedHyperparameter => Hyperparameters().Any(t => t.requires_grad);
 
     /// <summary>The surrogate derivative G(x; theta), itself differentiable in x and theta.</summary>
     public Tensor SurrogateGrad(Tensor x)

@@ -85,6 +85,20 @@ internal static class SurrogateKernel
     }
 
     internal static Tensor CastLike(Tensor value, Tensor like) => TensorText.CastLike(value, like);
+
+    /// <summary>
+    /// The spike's backward: upstream · G((x - shift) / scale; theta) / scale. A first-order backward records nothing,
+    /// so G may come from one vectorised pass (<see cref="IElementwiseGrad"/>) instead of tensor operations; otherwise,
+    /// and when the backward is itself recorded (create_graph), the tensor form, differentiable in x and theta.
+    /// </summary>
+    internal static Tensor GradTimes(SurrogateFunction family, Tensor x, Tensor upstream, IReadOnlyList<Tensor> theta, double shift = 0, double scale = 1)
+    {
+        if (!torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel && ElementwiseGrads.TryGradTimes(kernel, x, upstream, theta, shift, scale) is { } fast)
+            return fast;
+        bool affine = shift != 0 || scale != 1;
+        var grad = CastLike(upstream * family.EvaluateGrad(affine ? (x - shift) / scale : x, theta), x);
+        return affine ? grad / scale : grad;
+    }
 }
 
 /// <summary>
@@ -117,11 +131,7 @@ internal sealed class SpikeFunction : torch.autograd.SingleTensorFunction<SpikeF
         var grads = new List<Tensor>(saved.Count + 1);
         if ((bool)ctx.get_data(NeedsInputGradKey))
         {
-            var x = saved[0];
-            var theta = saved.GetRange(1, saved.Count - 1);
-            // A first-order backward records nothing, so G may come from one vectorised pass instead of tensor operations.
-            var fast = !torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel ? ElementwiseGrads.TryGradTimes(kernel, x, gradOutput, theta) : null;
-            grads.Add(fast ?? SurrogateKernel.CastLike(gradOutput * family.EvaluateGrad(x, theta), x));
+            grads.Add(SurrogateKernel.GradTimes(family, saved[0], gradOutput, saved.GetRange(1, saved.Count - 1)));
         }
         else
         {
@@ -166,10 +176,7 @@ internal sealed class ThresholdSpikeFunction : torch.autograd.SingleTensorFuncti
         var (v, theta) = (saved[0], saved.GetRange(1, saved.Count - 1));
         var family = (SurrogateFunction)ctx.get_data(FamilyKey);
         var (threshold, scale) = ((double)ctx.get_data(ThresholdKey), (double)ctx.get_data(ScaleKey));
-        var fast = !torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel
-            ? ElementwiseGrads.TryGradTimes(kernel, v, gradOutput, theta, threshold, scale) : null;
-        var grad = fast ?? SurrogateKernel.CastLike(gradOutput * family.EvaluateGrad((v - threshold) / scale, theta), v) / scale;
-        var grads = new List<Tensor>(saved.Count + 5) { grad };
+        var grads = new List<Tensor>(saved.Count + 5) { SurrogateKernel.GradTimes(family, v, gradOutput, theta, threshold, scale) };
         for (int i = 1; i < saved.Count + 5; i++) grads.Add(null!);
         return grads;
     }
