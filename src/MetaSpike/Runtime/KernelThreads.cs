@@ -62,6 +62,10 @@ internal static unsafe class KernelThreads
         if (work.Error is { } error) ExceptionDispatchInfo.Capture(error).Throw();
     }
 
+    /// <summary>Runs <paramref name="range"/>(0, <paramref name="middle"/>) and (<paramref name="middle"/>, <paramref name="end"/>) as two parts (see <see cref="For"/>).</summary>
+    public static void TwoParts(int middle, int end, Action<int, int> range) =>
+        For(2, part => range(part == 0 ? 0 : middle, part == 0 ? middle : end));
+
     /// <summary>One OpenMP team member: parts member, member + team size, ...; exceptions are kept for the caller (they cannot cross native frames).</summary>
     [UnmanagedCallersOnly]
     private static void RunTeamMember(nint data)

@@ -69,30 +69,26 @@ internal static unsafe class MaxPoolKernels
         var y = empty(outShape, x.dtype);
         var routes = withRoutes ? empty(outShape, ScalarType.Byte) : null;
         var (xp, yp, rp) = ((nint)TensorMemory.Pointer<byte>(input), (nint)TensorMemory.Pointer<byte>(y), (nint)TensorMemory.Pointer<byte>(routes));
-        if (x.dtype == ScalarType.Float32) Split(g, (p0, p1) => PoolGathered((float*)xp, (float*)yp, (byte*)rp, g, p0, p1));
-        else Split(g, (p0, p1) => PoolGathered((double*)xp, (double*)yp, (byte*)rp, g, p0, p1));
+        // One gather table for both threads: a register holds 8 float or 4 double outputs.
+        var table = Avx2.IsSupported ? g.GatherTable(x.dtype == ScalarType.Float32 ? Vector256<float>.Count : Vector256<double>.Count) : default;
+        if (x.dtype == ScalarType.Float32) Split(g, (p0, p1) => PoolGathered((float*)xp, (float*)yp, (byte*)rp, g, table, p0, p1));
+        else Split(g, (p0, p1) => PoolGathered((double*)xp, (double*)yp, (byte*)rp, g, table, p0, p1));
         return (y, routes);
     }
 
-    /// <summary>The gradient of the input [N, C, H, W]: each output's gradient added at its argmax, zeros elsewhere.</summary>
-    public static Tensor Scatter(Tensor gradOut, Tensor routes, PoolGeometry g, long[] inputShape)
+    /// <summary>
+    /// Moves values along the routes: scattering output values [N, C, Ho, Wo] into a new input-shaped tensor, each
+    /// added at its argmax and zeros elsewhere (the gradient of the input), or gathering each output's value from an
+    /// input-shaped tensor at its argmax (the adjoint).
+    /// </summary>
+    public static Tensor Route(Tensor values, Tensor routes, PoolGeometry g, long[] inputShape, bool scatter)
     {
-        var source = gradOut.contiguous();
-        var result = zeros(inputShape, gradOut.dtype);
+        var source = values.contiguous();
+        var result = scatter ? zeros(inputShape, values.dtype) : empty(routes.shape, values.dtype);
         var (sp, zp, rp) = ((nint)TensorMemory.Pointer<byte>(source), (nint)TensorMemory.Pointer<byte>(result), (nint)TensorMemory.Pointer<byte>(routes));
-        if (gradOut.dtype == ScalarType.Float32) Split(g, (p0, p1) => Scatter((float*)sp, (float*)zp, (byte*)rp, g, p0, p1));
-        else Split(g, (p0, p1) => Scatter((double*)sp, (double*)zp, (byte*)rp, g, p0, p1));
-        return result;
-    }
-
-    /// <summary>The adjoint of <see cref="Scatter"/>: each output takes the input [N, C, H, W] at its argmax.</summary>
-    public static Tensor Gather(Tensor gradIn, Tensor routes, PoolGeometry g)
-    {
-        var source = gradIn.contiguous();
-        var result = empty(routes.shape, gradIn.dtype);
-        var (sp, zp, rp) = ((nint)TensorMemory.Pointer<byte>(source), (nint)TensorMemory.Pointer<byte>(result), (nint)TensorMemory.Pointer<byte>(routes));
-        if (gradIn.dtype == ScalarType.Float32) Split(g, (p0, p1) => Gather((float*)sp, (float*)zp, (byte*)rp, g, p0, p1));
-        else Split(g, (p0, p1) => Gather((double*)sp, (double*)zp, (byte*)rp, g, p0, p1));
+        var (outputs, inputs) = scatter ? (sp, zp) : (zp, sp);
+        if (values.dtype == ScalarType.Float32) Split(g, (p0, p1) => Route((float*)outputs, (float*)inputs, (byte*)rp, g, scatter, p0, p1));
+        else Split(g, (p0, p1) => Route((double*)outputs, (double*)inputs, (byte*)rp, g, scatter, p0, p1));
         return result;
     }
 
@@ -102,25 +98,23 @@ internal static unsafe class MaxPoolKernels
         if ((long)g.Planes * g.OutHeight * g.OutWidth < ParallelWork || g.Planes < 2 || get_num_threads() < 2)
             planes(0, g.Planes);
         else
-        {
-            int half = g.Planes / 2;
-            KernelThreads.For(2, part => planes(part == 0 ? 0 : half, part == 0 ? half : g.Planes));
-        }
+            KernelThreads.TwoParts(g.Planes / 2, g.Planes, planes);
     }
 
     /// <summary>
     /// Pools planes [p0, p1) a register of outputs at a time: each window element is one gather, and the running
     /// maximum and its offset are updated by masks (random maxima made the branchy scalar loop mispredict at every
-    /// other element, 15 ns per output). Planes left over, and machines without AVX2, take the scalar loop.
+    /// other element, 15 ns per output). Planes left over, and machines without AVX2 (no table), take the scalar loop.
     /// </summary>
-    private static void PoolGathered<T>(T* x, T* y, byte* routes, PoolGeometry g, int p0, int p1) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void PoolGathered<T>(T* x, T* y, byte* routes, PoolGeometry g, (int Planes, int[] Corners) table, int p0, int p1)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Avx2.IsSupported)
+        if (table.Corners is not null)
         {
             int lanes = Vector256<T>.Count;
-            var (planes, corners) = g.GatherTable(lanes);
+            var (planes, corners) = table;
             int blocks = (p1 - p0) / planes;
-            fixed (int* table = corners)
+            fixed (int* offsets = corners)
             for (int b = 0; b < blocks; b++)
             {
                 long plane = p0 + (long)b * planes;
@@ -128,7 +122,7 @@ internal static unsafe class MaxPoolKernels
                 long target = plane * g.OutHeight * g.OutWidth;
                 for (int q = 0; q < corners.Length; q += lanes)
                 {
-                    var (best, at) = GatherMax(source, table + q, g);
+                    var (best, at) = GatherMax(source, offsets + q, g);
                     if (typeof(T) == typeof(float)) Vector256.Store(best.AsSingle(), (float*)(y + target + q));
                     else Vector256.Store(best.AsDouble(), (double*)(y + target + q));
                     if (routes != null) StoreRoutes(at, routes + target + q, lanes);
@@ -206,34 +200,21 @@ internal static unsafe class MaxPoolKernels
         }
     }
 
-    private static void Scatter<T>(T* source, T* target, byte* routes, PoolGeometry g, int p0, int p1) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Walks each output of planes [p0, p1) and the input position its route names: input += output (scatter) or output = input.</summary>
+    private static void Route<T>(T* outputs, T* inputs, byte* routes, PoolGeometry g, bool scatter, int p0, int p1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (h, w, k, s, oh, ow) = (g.Height, g.Width, g.Kernel, g.Stride, g.OutHeight, g.OutWidth);
         for (int p = p0; p < p1; p++)
         {
-            var plane = target + (long)p * h * w;
+            var plane = inputs + (long)p * h * w;
             long o = (long)p * oh * ow;
             for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++, o++)
             {
                 int at = routes[o];
-                plane[(long)(i * s + at / k) * w + j * s + at % k] += source[o];
-            }
-        }
-    }
-
-    private static void Gather<T>(T* source, T* target, byte* routes, PoolGeometry g, int p0, int p1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var (h, w, k, s, oh, ow) = (g.Height, g.Width, g.Kernel, g.Stride, g.OutHeight, g.OutWidth);
-        for (int p = p0; p < p1; p++)
-        {
-            var plane = source + (long)p * h * w;
-            long o = (long)p * oh * ow;
-            for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++, o++)
-            {
-                int at = routes[o];
-                target[o] = plane[(long)(i * s + at / k) * w + j * s + at % k];
+                ref T input = ref plane[(long)(i * s + at / k) * w + j * s + at % k];
+                if (scatter) input += outputs[o];
+                else outputs[o] = input;
             }
         }
     }
@@ -284,7 +265,7 @@ internal sealed class RouteFunction : torch.autograd.SingleTensorFunction<RouteF
         ctx.save_data(GeometryKey, geometry);
         ctx.save_data(ShapeKey, shape);
         ctx.save_data(ScatterKey, scatter);
-        return scatter ? MaxPoolKernels.Scatter(grad, routes, geometry, shape) : MaxPoolKernels.Gather(grad, routes, geometry);
+        return MaxPoolKernels.Route(grad, routes, geometry, shape, scatter);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>

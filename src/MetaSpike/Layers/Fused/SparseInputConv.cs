@@ -71,7 +71,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
     {
         int n = _rows.Rows;
         if (!Halves) samples(0, n);
-        else KernelThreads.For(2, part => samples(part == 0 ? 0 : n / 2, part == 0 ? n / 2 : n));
+        else KernelThreads.TwoParts(n / 2, n, samples);
     }
 
     private unsafe void ConvolveSamples(T* wt, T* output, int n0, int n1)

@@ -99,10 +99,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         if ((long)Index.Length * width < ParallelWork)
             RowsTimes((T*)mp, (T*)yp, width, 0, Rows);
         else
-        {
-            int half = Rows / 2;
-            KernelThreads.For(2, part => RowsTimes((T*)mp, (T*)yp, width, part == 0 ? 0 : half, part == 0 ? half : Rows));
-        }
+            KernelThreads.TwoParts(Rows / 2, Rows, (r0, r1) => RowsTimes((T*)mp, (T*)yp, width, r0, r1));
         return y;
     }
 
@@ -117,8 +114,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         else
         {
             // Each thread owns half of Z's columns, so no two threads add into the same element.
-            int half = width / 2 / Vector<T>.Count * Vector<T>.Count;
-            KernelThreads.For(2, part => TransposeTimes((T*)gp, (T*)zp, width, part == 0 ? 0 : half, part == 0 ? half : width));
+            KernelThreads.TwoParts(width / 2 / Vector<T>.Count * Vector<T>.Count, width, (c0, c1) => TransposeTimes((T*)gp, (T*)zp, width, c0, c1));
         }
         return z;
     }
