@@ -65,7 +65,7 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
                 $"Conv2d({InChannels}, {OutChannels}, kernel {KernelSize}) expects input [N, {InChannels}, H, W] with H, W >= {KernelSize - 2 * _padding}, got {ShapeOf(input)}.",
                 nameof(input));
         var bias = HasBias ? Param("bias") : null;
-        if (Fused && SparseInputConv.TryConv(input, Param("weight"), _stride, _padding) is { } events)
+        if (Fused && (SparseInputConv.TryConv(input, Param("weight"), _stride, _padding) ?? GatherConv.TryConv(input, Param("weight"), _stride, _padding)) is { } events)
             return bias is null ? events : events.add_(bias.view(-1, 1, 1)); // in place: no second output-sized buffer
         if (!Fused || input.shape[0] <= ChunkSamples) return Convolve(input, bias);
         return cat(input.split(ChunkSamples).Select(chunk => Convolve(chunk, bias)).ToArray());
@@ -83,8 +83,10 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// <summary>
     /// Whether the layer runs MetaSpike's CPU paths (default false): an event-driven convolution for stride-1 inputs
     /// that carry no gradient (event frames) and are at most 10 % nonzero — each event adds a weight column to the
-    /// outputs it reaches, nonzeros x K² x OutChannels multiply-adds — and, for other inputs, libtorch's convolution
-    /// in chunks of <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order.
+    /// outputs it reaches, nonzeros x K² x OutChannels multiply-adds; a gathered convolution for inputs up to half
+    /// nonzero when no gradient is recorded (hidden spikes in burn-in or evaluation: each output sums the weight rows
+    /// of the channels that fired under its taps) — and, for other inputs, libtorch's convolution in chunks of
+    /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order.
     /// </summary>
     public bool Fused { get; set; }
 

@@ -17,6 +17,21 @@ internal sealed record ConvGeometry(int InChannels, int Height, int Width, int O
 
     /// <summary>Output positions per channel.</summary>
     public int OutPlane => OutHeight * OutWidth;
+
+    /// <summary>
+    /// The geometry of conv2d(x, weight) for MetaSpike's CPU kernels, or null where they do not apply: a stride other
+    /// than 1, x not a nonempty CPU float32/float64 [N, Cin, H, W] of weight's dtype, a non-square kernel, no output,
+    /// or sizes past int indexing.
+    /// </summary>
+    public static ConvGeometry? Of(Tensor x, Tensor weight, long stride, long padding)
+    {
+        if (stride != 1 || x.dim() != 4 || weight.dim() != 4 || weight.shape[2] != weight.shape[3] || weight.shape[1] != x.shape[1]
+            || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.dtype != weight.dtype
+            || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue || x.shape[0] == 0)
+            return null;
+        var g = new ConvGeometry((int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[0], (int)weight.shape[2], (int)padding);
+        return g.OutHeight < 1 || g.OutWidth < 1 || (long)g.OutPlane * g.OutChannels >= int.MaxValue ? null : g;
+    }
 }
 
 /// <summary>A convolution of a constant sparse input with a dense argument, in the two directions its autograd node needs.</summary>
@@ -85,7 +100,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
             {
                 Array.Clear(scratch);
                 ForEachTap(n, ref scatter);
-                Transpose(buffer, plane, cout, output + (long)n * cout * plane);
+                VectorOps.Transpose(buffer, plane, cout, output + (long)n * cout * plane);
             }
         }
     }
@@ -99,26 +114,9 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
             var gather = new GatherGradients { Scratch = buffer, Weights = wt, Channels = cout };
             for (int n = n0; n < n1; n++)
             {
-                Transpose(grad + (long)n * cout * plane, cout, plane, buffer);
+                VectorOps.Transpose(grad + (long)n * cout * plane, cout, plane, buffer);
                 ForEachTap(n, ref gather);
             }
-        }
-    }
-
-    /// <summary>
-    /// target [columns, rows] = source [rows, columns]ᵀ in 16 x 16 tiles, so that reads and writes both stay within a
-    /// few cache lines (an element-by-element transpose of a sample's 64 KB measured several times slower).
-    /// </summary>
-    private static unsafe void Transpose(T* source, int rows, int columns, T* target)
-    {
-        const int Tile = 16;
-        for (int r0 = 0; r0 < rows; r0 += Tile)
-        for (int c0 = 0; c0 < columns; c0 += Tile)
-        {
-            int r1 = Math.Min(r0 + Tile, rows), c1 = Math.Min(c0 + Tile, columns);
-            for (int c = c0; c < c1; c++)
-            for (int r = r0; r < r1; r++)
-                target[(long)c * rows + r] = source[(long)r * columns + c];
         }
     }
 
@@ -181,12 +179,7 @@ internal static class SparseInputConv
     /// </summary>
     public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding)
     {
-        if (stride != 1 || x.requires_grad || x.dim() != 4 || weight.dim() != 4 || weight.shape[2] != weight.shape[3]
-            || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.dtype != weight.dtype
-            || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue || x.shape[0] == 0)
-            return null;
-        var g = new ConvGeometry((int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[0], (int)weight.shape[2], (int)padding);
-        if (g.OutHeight < 1 || g.OutWidth < 1 || (long)g.OutPlane * g.OutChannels >= int.MaxValue) return null;
+        if (x.requires_grad || ConvGeometry.Of(x, weight, stride, padding) is not { } g) return null;
         var flat = x.reshape(x.shape[0], -1).contiguous();
         ISparseConvInput? input = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(flat, SparseInputMatmul.MaxDensity) is { } r32 ? new SparseConvInput<float>(r32, g) : null

@@ -18,6 +18,9 @@ internal interface ILanes<TV, T> where T : unmanaged
     static abstract TV Add(TV a, TV b);
     static abstract TV Subtract(TV a, TV b);
     static abstract TV Multiply(TV a, TV b);
+
+    /// <summary>a · b + c, rounded once where the hardware fuses it.</summary>
+    static abstract TV MultiplyAdd(TV a, TV b, TV c);
     static abstract TV Divide(TV a, TV b);
     static abstract TV Max(TV a, TV b);
 
@@ -46,6 +49,10 @@ internal readonly struct Lanes512<T> : ILanes<Vector512<T>, T> where T : unmanag
     public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
     public static Vector512<T> Subtract(Vector512<T> a, Vector512<T> b) => a - b;
     public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
+    public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> c) =>
+        typeof(T) == typeof(float) ? Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+        : typeof(T) == typeof(double) ? Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
+        : a * b + c;
     public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
     public static Vector512<T> Max(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
     public static Vector512<T> StepAtZero(Vector512<T> a) => Vector512.GreaterThanOrEqual(a, Vector512<T>.Zero) & Vector512<T>.One;
@@ -65,6 +72,10 @@ internal readonly struct Lanes256<T> : ILanes<Vector256<T>, T> where T : unmanag
     public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
     public static Vector256<T> Subtract(Vector256<T> a, Vector256<T> b) => a - b;
     public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
+    public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c) =>
+        typeof(T) == typeof(float) ? Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+        : typeof(T) == typeof(double) ? Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
+        : a * b + c;
     public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
     public static Vector256<T> Max(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
     public static Vector256<T> StepAtZero(Vector256<T> a) => Vector256.GreaterThanOrEqual(a, Vector256<T>.Zero) & Vector256<T>.One;
@@ -84,6 +95,7 @@ internal readonly struct ScalarLanes<T> : ILanes<T, T> where T : unmanaged, IFlo
     public static T Add(T a, T b) => a + b;
     public static T Subtract(T a, T b) => a - b;
     public static T Multiply(T a, T b) => a * b;
+    public static T MultiplyAdd(T a, T b, T c) => T.FusedMultiplyAdd(a, b, c);
     public static T Divide(T a, T b) => a / b;
     public static T Max(T a, T b) => a > b ? a : b;
     public static T StepAtZero(T a) => a >= T.Zero ? T.One : T.Zero;

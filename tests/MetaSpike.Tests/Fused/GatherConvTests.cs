@@ -1,0 +1,95 @@
+using MetaSpike.Layers;
+using MetaSpike.Layers.Fused;
+using TorchSharp;
+using static TorchSharp.torch;
+using static MetaSpike.Tests.Fused.FusedTestNets;
+
+namespace MetaSpike.Tests.Fused;
+
+/// <summary>
+/// The gathered convolution of <see cref="Conv2d"/> with <c>Fused</c> on (inputs without a recorded gradient that are
+/// at most half nonzero, such as hidden spikes in burn-in): numbers by hand, libtorch's convolution as reference in
+/// float64 and float32 over register-block remainders, paddings and kernel sizes, and the inputs it leaves to libtorch.
+/// </summary>
+[Collection(GlobalRandomCollection.Name)]
+public class GatherConvTests
+{
+    [Fact]
+    public void Each_output_sums_the_weight_rows_of_the_channels_that_fired_under_its_taps()
+    {
+        // 2 input channels on a 3 x 3 frame, kernel 3, padding 1; weight[co, ci, :, :] = (co + 1) · (1 if ci = 0 else 10).
+        // Channel 0 fires 1 at the centre and channel 1 fires 2 there: the centre reaches all 9 outputs with 1 + 10·2 = 21.
+        // Channel 1 also fires 0.5 at (0, 0), which reaches outputs (0..1, 0..1) with 10·0.5 = 5.
+        // So output[co] = (co + 1) · [[26, 26, 21], [26, 26, 21], [21, 21, 21]].
+        var x = zeros(1, 2, 3, 3, dtype: float64);
+        x[0, 0, 1, 1] = tensor(1.0, float64);
+        x[0, 1, 1, 1] = tensor(2.0, float64);
+        x[0, 1, 0, 0] = tensor(0.5, float64);
+        const int outChannels = 8;
+        var w = zeros(outChannels, 2, 3, 3, dtype: float64);
+        for (int co = 0; co < outChannels; co++)
+        {
+            w[co, 0] = full(3, 3, co + 1.0, dtype: float64);
+            w[co, 1] = full(3, 3, 10.0 * (co + 1), dtype: float64);
+        }
+        Tensor y;
+        using (no_grad()) y = GatherConv.TryConv(x, w, stride: 1, padding: 1)!;
+        Assert.NotNull(y);
+        double[] pattern = [26, 26, 21, 26, 26, 21, 21, 21, 21];
+        for (int co = 0; co < outChannels; co++)
+            Assert.Equal(pattern.Select(v => v * (co + 1)), TensorAssert.Values(y[0, co]));
+    }
+
+    [Theory]
+    [InlineData(7, 32, 16, 8, 64, 5, 2)]   // workload (c)'s second layer: four-register blocks only
+    [InlineData(5, 64, 8, 4, 128, 5, 2)]   // its third layer: taps mostly in the padding
+    [InlineData(9, 3, 9, 7, 40, 3, 0)]     // no padding; 40 channels leave single registers after the blocks
+    [InlineData(4, 5, 6, 11, 8, 3, 1)]     // fewer channels than one block
+    public void Values_equal_libtorch(int samples, int inChannels, int height, int width, int outChannels, int kernel, int padding)
+    {
+        var generator = new Generator(31);
+        var spikes = rand([samples, inChannels, height, width], dtype: float64, generator: generator).lt(0.35).to(float64);
+        var graded = spikes * randn([samples, inChannels, height, width], dtype: float64, generator: generator);
+        var weight = randn([outChannels, inChannels, kernel, kernel], dtype: float64, generator: generator);
+        using var _ = no_grad();
+        foreach (var x in new[] { spikes, graded })
+        {
+            var expected = nn.functional.conv2d(x, weight, padding: [padding, padding]);
+            Close(expected, GatherConv.TryConv(x, weight, 1, padding)!, 1e-12, "float64 output");
+            var single = GatherConv.TryConv(x.to(float32), weight.to(float32), 1, padding)!;
+            Assert.Equal(ScalarType.Float32, single.dtype);
+            Close(expected, single.to(float64), 2e-4, "float32 output");
+        }
+    }
+
+    [Fact]
+    public void Recorded_gradients_dense_strided_or_odd_channel_inputs_are_left_to_libtorch()
+    {
+        var w = randn(16, 4, 3, 3);
+        var spikes = rand(6, 4, 8, 8).lt(0.3).to(float32);
+        using (no_grad())
+        {
+            Assert.NotNull(GatherConv.TryConv(spikes, w, 1, 1));
+            Assert.NotNull(GatherConv.TryConv(spikes.clone().requires_grad_(), w.clone().requires_grad_(), 1, 1));
+            Assert.Null(GatherConv.TryConv(spikes, w, 2, 1));
+            Assert.Null(GatherConv.TryConv(rand(6, 4, 8, 8).lt(0.8).to(float32), w, 1, 1));
+            Assert.Null(GatherConv.TryConv(spikes, randn(6, 4, 3, 3), 1, 1));
+            Assert.Null(GatherConv.TryConv(spikes.to(float64), w, 1, 1));
+        }
+        Assert.Null(GatherConv.TryConv(spikes.clone().requires_grad_(), w, 1, 1));
+        Assert.Null(GatherConv.TryConv(spikes, w.clone().requires_grad_(), 1, 1));
+        Assert.NotNull(GatherConv.TryConv(spikes, w, 1, 1));
+    }
+
+    [Fact]
+    public void The_fused_layer_in_burn_in_gives_the_unfused_output_with_its_bias()
+    {
+        var layer = new Conv2d(32, 64, 5, padding: 2);
+        var spikes = rand(2 * Conv2d.ChunkSamples / 16, 32, 16, 8, generator: new Generator(3)).lt(0.37).to(float32);
+        using var _ = no_grad();
+        var reference = layer.Step(spikes);
+        layer.Fused = true;
+        Assert.Null(SparseInputConv.TryConv(spikes, layer.get_parameter("weight")!, 1, 2)); // too dense for the event-driven path
+        Close(reference.to(float64), layer.Step(spikes).to(float64), 2e-4, "fused layer output");
+    }
+}
