@@ -7,20 +7,23 @@ namespace MetaSpike.Bench.Common;
 internal static class InterleavedTimer
 {
     /// <summary>
-    /// Calls every step <paramref name="warmup"/> + <paramref name="reps"/> times in turn (argument: the repetition
-    /// index, for cycling pre-generated data); each returns its own milliseconds. Returns the spread of the timed
-    /// repetitions per step.
+    /// Calls every step in turn (argument: the repetition index, for cycling pre-generated data), first untimed for at
+    /// least <paramref name="warmup"/> rounds and <paramref name="warmupSeconds"/> seconds — .NET compiles a method
+    /// again, optimised with the profile it gathered, only after some thirty calls and a background delay, so a short
+    /// warm-up times code that a longer run never uses — then <paramref name="reps"/> timed rounds; each step returns
+    /// its own milliseconds. Returns the spread of the timed repetitions per step and the warm-up rounds run.
     /// </summary>
-    public static Spread[] Run(IReadOnlyList<Func<int, double>> steps, int warmup, int reps)
+    public static (Spread[] Spreads, int WarmupRounds) Run(IReadOnlyList<Func<int, double>> steps, int warmup, int reps, double warmupSeconds = 0)
     {
         if (reps < 1) throw new ArgumentException($"at least one timed repetition is needed, got {reps}.", nameof(reps));
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        int round = 0;
+        for (; round < warmup || System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < warmupSeconds; round++)
+            foreach (var step in steps) step(round);
         var times = steps.Select(_ => new List<double>(reps)).ToArray();
-        for (int i = 0; i < warmup + reps; i++)
+        for (int i = 0; i < reps; i++, round++)
             for (int p = 0; p < steps.Count; p++)
-            {
-                double ms = steps[p](i);
-                if (i >= warmup) times[p].Add(ms);
-            }
-        return times.Select(Spread.Of).ToArray();
+                times[p].Add(steps[p](round));
+        return (times.Select(Spread.Of).ToArray(), round - reps);
     }
 }

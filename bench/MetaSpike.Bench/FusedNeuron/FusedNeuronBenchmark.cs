@@ -126,7 +126,7 @@ internal static class FusedNeuronBenchmark
     /// <summary>Runs the unfused and the fused step in turn, warm-up first; returns their spreads over the timed steps.</summary>
     private static (Spread Unfused, Spread Fused) TimeInterleaved(IReadOnlyList<Func<int, double>> steps, int warmup, int reps)
     {
-        var spreads = InterleavedTimer.Run(steps, warmup, reps);
+        var (spreads, _) = InterleavedTimer.Run(steps, warmup, reps);
         return (spreads[0], spreads[1]);
     }
 }

@@ -28,7 +28,7 @@ internal static class WorkloadsBenchmark
         var versions = SoftwareVersions.Current();
         string loadBefore = LoadAverage();
         Console.WriteLine($"workloads: {machine}");
-        Console.WriteLine($"  {versions}; {options.Threads} torch threads, float32, CPU; {options.Warmup} warm-up + {options.Reps} timed steps per case and path; load average {loadBefore}");
+        Console.WriteLine($"  {versions}; {options.Threads} torch threads, float32, CPU; warm-up of at least {options.Warmup} steps and {options.WarmupSeconds} s, then {options.Reps} timed steps per case and path; load average {loadBefore}");
         if (!options.SpecConforming) Console.WriteLine($"  note: --reps {options.Reps} is below the spec's 10 repetitions (a quick check, not a reportable figure)");
 
         var gemm = GemmPeak.Measure();
@@ -50,7 +50,7 @@ internal static class WorkloadsBenchmark
                 results.Add(result);
             }
         }
-        var report = new WorkloadsReport(DateTimeOffset.Now, machine, options.Threads, versions, options.Warmup, options.Reps,
+        var report = new WorkloadsReport(DateTimeOffset.Now, machine, options.Threads, versions, options.Warmup, options.WarmupSeconds, options.Reps,
             options.SpecConforming, $"{loadBefore} before, {LoadAverage()} after", gemm, convFlops.Sum(l => l.Flops), convFlops, probe.Method.ToString(), results);
         Console.WriteLine();
         Print(report, Console.Out);
@@ -63,17 +63,17 @@ internal static class WorkloadsBenchmark
     {
         var fusedSettings = options.FusedSettings;
         var steps = fusedSettings.Select(benchmarkCase.CreateStep).ToArray();
-        var spreads = InterleavedTimer.Run(steps, options.Warmup, options.Reps);
+        var (spreads, warmupRounds) = InterleavedTimer.Run(steps, options.Warmup, options.Reps, options.WarmupSeconds);
         var paths = fusedSettings.Select((fused, p) =>
         {
             probe.Begin();
-            steps[p](options.Warmup + options.Reps);
+            steps[p](warmupRounds + options.Reps);
             var reading = probe.End();
             double? gflops = benchmarkCase.Flops / (spreads[p].Median / 1e3) / 1e9;
             return new PathResult(fused ? "fused" : "unfused", spreads[p], gflops, reading.PeakBytes / BytesPerMiB, reading.ExtraBytes / BytesPerMiB);
         }).ToArray();
         return new CaseResult(benchmarkCase.Workload, benchmarkCase.Name, benchmarkCase.Description, benchmarkCase.Flops,
-            benchmarkCase.PyTorchMs, benchmarkCase.TargetMs, paths);
+            benchmarkCase.PyTorchMs, benchmarkCase.TargetMs, warmupRounds, paths);
     }
 
     private static void Print(WorkloadsReport report, TextWriter writer)
@@ -114,7 +114,7 @@ internal sealed record PathResult(string Path, Spread Ms, double? Gflops, double
 
 /// <summary>One case with its paths and the figures.</summary>
 internal sealed record CaseResult(string Workload, string Name, string Description, double? Flops, double? PyTorchMs, double? TargetMs,
-    IReadOnlyList<PathResult> Paths)
+    int WarmupRounds, IReadOnlyList<PathResult> Paths)
 {
     /// <summary>The path named <paramref name="name"/> (fused, unfused), if it ran.</summary>
     public PathResult? Path(string name) => Paths.FirstOrDefault(p => p.Path == name);
@@ -125,5 +125,5 @@ internal sealed record CaseResult(string Workload, string Name, string Descripti
 
 /// <summary>Everything the <c>workloads</c> mode measured, as written to JSON.</summary>
 internal sealed record WorkloadsReport(DateTimeOffset Date, MachineInfo Machine, int TorchThreads, SoftwareVersions Versions,
-    int Warmup, int Reps, bool SpecConforming, string LoadAverage, GemmPeak Gemm, long ConvFlopsPerSampleStep,
+    int Warmup, double WarmupSeconds, int Reps, bool SpecConforming, string LoadAverage, GemmPeak Gemm, long ConvFlopsPerSampleStep,
     IReadOnlyList<LayerFlops> ConvLayerFlops, string PeakMemoryMethod, IReadOnlyList<CaseResult> Results);

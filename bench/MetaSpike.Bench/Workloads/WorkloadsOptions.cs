@@ -30,6 +30,9 @@ internal sealed record WorkloadsOptions
     /// <summary>Untimed repetitions per case and path first.</summary>
     public int Warmup { get; init; } = 2;
 
+    /// <summary>Least seconds of untimed repetitions per case (all paths together), so the JIT's optimised code is what gets timed.</summary>
+    public double WarmupSeconds { get; init; } = 3;
+
     /// <summary>torch's intra-op threads (spec/workloads.md: 2).</summary>
     public int Threads { get; init; } = 2;
 
@@ -49,7 +52,8 @@ internal sealed record WorkloadsOptions
           --only LIST     a, b and/or c, comma-separated (default a,b,c)
           --cases LIST    only cases whose name contains one of these, e.g. "B=5,Q=5" (default all)
           --reps N        timed repetitions per case and path (default 10; the spec asks for at least 10)
-          --warmup N      untimed repetitions per case and path first (default 2)
+          --warmup N      untimed repetitions per case and path first, at least (default 2)
+          --warmup-seconds S  and at least this long per case (default 3; .NET re-optimises hot code after ~30 calls)
           --threads N     torch threads (default 2)
           --fused         time the fused kernels only
           --unfused       time the unfused tensor-operation path only
@@ -74,6 +78,11 @@ internal sealed record WorkloadsOptions
                 "--cases" => options with { Cases = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--reps" => options with { Reps = Count() },
                 "--warmup" => options with { Warmup = Count() },
+                "--warmup-seconds" => options with
+                {
+                    WarmupSeconds = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s >= 0 && double.IsFinite(s)
+                        ? s : throw new ArgumentException($"workloads: {name} needs a non-negative number of seconds, got '{args[i]}'."),
+                },
                 "--threads" => options with { Threads = Count() },
                 "--fused" => options with { Paths = PathChoice.Fused },
                 "--unfused" => options with { Paths = PathChoice.Unfused },

@@ -45,12 +45,46 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         long limit = (long)(maxDensity * rows * columns);
         T* data = TensorMemory.Pointer<T>(x);
         long length = (long)rows * columns;
+        // The scan reads the whole matrix once (an input batch of the tutorial workload is 5 MB): two threads read it
+        // at nearly twice the speed of one, each collecting the nonzeros of its half of the rows.
+        List<long>?[] parts;
+        if (length < ParallelScan || rows < 2 || get_num_threads() < 2)
+            parts = [Nonzeros(data, 0, length, limit)];
+        else
+        {
+            parts = new List<long>?[2];
+            var address = (nint)data;
+            KernelThreads.TwoParts(rows / 2, rows, (r0, r1) => parts[r0 == 0 ? 0 : 1] = Nonzeros((T*)address, (long)r0 * columns, (long)r1 * columns, limit));
+        }
+        if (parts.Any(p => p is null) || parts.Sum(p => (long)p!.Count) > limit) return null;
+
+        var start = new int[rows + 1];
+        var index = new int[parts.Sum(p => p!.Count)];
+        var values = new T[index.Length];
+        int k = 0;
+        foreach (var part in parts)
+            foreach (long p in part!)
+            {
+                index[k] = (int)(p % columns);
+                values[k++] = data[p];
+                start[p / columns + 1]++;
+            }
+        for (int r = 0; r < rows; r++) start[r + 1] += start[r];
+        return new SparseRows<T>(rows, columns, start, index, values);
+    }
+
+    /// <summary>Matrices with fewer entries than this are scanned on one thread.</summary>
+    private const long ParallelScan = 1 << 18;
+
+    /// <summary>The positions of the nonzeros in data[begin .. end), or null once there are more than <paramref name="limit"/>.</summary>
+    private static unsafe List<long>? Nonzeros(T* data, long begin, long end, long limit)
+    {
         var positions = new List<long>();
-        long i = 0;
+        long i = begin;
         // One comparison per register finds its nonzeros as a bit mask; registers of zeros cost nothing more.
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
+            for (; i + Vector512<T>.Count <= end; i += Vector512<T>.Count)
             {
                 ulong mask = ~Vector512.Equals(Vector512.Load(data + i), Vector512<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
                 if (mask != 0 && Collect(positions, i, mask, limit)) return null;
@@ -58,27 +92,15 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
+            for (; i + Vector256<T>.Count <= end; i += Vector256<T>.Count)
             {
                 ulong mask = ~(ulong)Vector256.Equals(Vector256.Load(data + i), Vector256<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
                 if (mask != 0 && Collect(positions, i, mask, limit)) return null;
             }
         }
-        for (; i < length; i++)
+        for (; i < end; i++)
             if (data[i] != T.Zero && Collect(positions, i, 1, limit)) return null;
-
-        var start = new int[rows + 1];
-        var index = new int[positions.Count];
-        var values = new T[positions.Count];
-        for (int k = 0; k < positions.Count; k++)
-        {
-            long p = positions[k];
-            index[k] = (int)(p % columns);
-            values[k] = data[p];
-            start[p / columns + 1]++;
-        }
-        for (int r = 0; r < rows; r++) start[r + 1] += start[r];
-        return new SparseRows<T>(rows, columns, start, index, values);
+        return positions;
     }
 
     private static ulong LaneMask(int lanes) => lanes == 64 ? ulong.MaxValue : (1UL << lanes) - 1;
