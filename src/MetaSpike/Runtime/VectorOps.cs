@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MetaSpike.Runtime;
 
@@ -39,4 +40,58 @@ internal static class VectorOps
                 target[(long)c * rows + r] = source[(long)r * columns + c];
         }
     }
+
+    /// <summary>What to do with the position of one nonzero found by <see cref="ForEachNonzero"/>.</summary>
+    public interface INonzeroVisitor
+    {
+        void Visit(int position);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visitor"/> with each i in [0, length) where data[i] is nonzero, in order: one comparison
+    /// per register gives its nonzeros as a bit mask, so registers of zeros cost nothing more.
+    /// </summary>
+    public static unsafe void ForEachNonzero<T, TV>(T* data, int length, ref TV visitor) where T : unmanaged, INumber<T> where TV : struct, INonzeroVisitor
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
+                for (ulong mask = NonzeroMask(Vector512.Load(data + i)); mask != 0; mask &= mask - 1)
+                    visitor.Visit(i + BitOperations.TrailingZeroCount(mask));
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
+                for (ulong mask = NonzeroMask(Vector256.Load(data + i)); mask != 0; mask &= mask - 1)
+                    visitor.Visit(i + BitOperations.TrailingZeroCount(mask));
+        }
+        for (; i < length; i++)
+            if (data[i] != T.Zero) visitor.Visit(i);
+    }
+
+    /// <summary>The number of nonzeros in data[0 .. length), a population count per register.</summary>
+    public static unsafe int CountNonzeros<T>(T* data, int length) where T : unmanaged, INumber<T>
+    {
+        int i = 0, count = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
+                count += BitOperations.PopCount(NonzeroMask(Vector512.Load(data + i)));
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
+                count += BitOperations.PopCount(NonzeroMask(Vector256.Load(data + i)));
+        }
+        for (; i < length; i++)
+            if (data[i] != T.Zero) count++;
+        return count;
+    }
+
+    private static ulong NonzeroMask<T>(Vector512<T> v) => ~Vector512.Equals(v, Vector512<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
+
+    private static ulong NonzeroMask<T>(Vector256<T> v) => ~(ulong)Vector256.Equals(v, Vector256<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
+
+    private static ulong LaneMask(int lanes) => lanes == 64 ? ulong.MaxValue : (1UL << lanes) - 1;
 }

@@ -66,14 +66,7 @@ internal static class GatherConv
     {
         long nonzero = 0, counted = 0;
         for (int s = 0; s < samples; s += DensityStride, counted += sampleSize)
-        {
-            T* sample = x + (long)s * sampleSize;
-            int i = 0;
-            for (; i + Vector256<T>.Count <= sampleSize; i += Vector256<T>.Count)
-                nonzero += Vector256<T>.Count - BitOperations.PopCount(Vector256.Equals(Vector256.Load(sample + i), Vector256<T>.Zero).ExtractMostSignificantBits());
-            for (; i < sampleSize; i++)
-                if (sample[i] != T.Zero) nonzero++;
-        }
+            nonzero += VectorOps.CountNonzeros(x + (long)s * sampleSize, sampleSize);
         return (double)nonzero / counted;
     }
 
@@ -115,34 +108,35 @@ internal static class GatherConv
             }
         }
 
-        /// <summary>
-        /// For each pixel, its nonzero input channels (as weight-row offsets ci · Cout) and values: one comparison per
-        /// register of a channel's plane gives its nonzero pixels as a bit mask.
-        /// </summary>
+        /// <summary>For each pixel, its nonzero input channels (as weight-row offsets ci · Cout) and values.</summary>
         private void ListNonzeros(T* sample, int* counts, int* rows, T* values)
         {
-            int pixels = g.Height * g.Width, cin = g.InChannels;
+            int pixels = g.Height * g.Width;
             Array.Clear(_counts);
-            for (int ci = 0; ci < cin; ci++)
+            for (int ci = 0; ci < g.InChannels; ci++)
             {
-                T* plane = sample + (long)ci * pixels;
-                int p0 = 0;
-                for (; p0 + Vector256<T>.Count <= pixels; p0 += Vector256<T>.Count)
+                var channel = new ChannelEntries<T>
                 {
-                    uint mask = ~Vector256.Equals(Vector256.Load(plane + p0), Vector256<T>.Zero).ExtractMostSignificantBits() & ((1u << Vector256<T>.Count) - 1);
-                    for (; mask != 0; mask &= mask - 1)
-                        Append(p0 + BitOperations.TrailingZeroCount(mask));
-                }
-                for (; p0 < pixels; p0++)
-                    if (plane[p0] != T.Zero) Append(p0);
-
-                void Append(int p)
-                {
-                    int slot = p * cin + counts[p]++;
-                    rows[slot] = ci * g.OutChannels;
-                    values[slot] = plane[p];
-                }
+                    Plane = sample + (long)ci * pixels, Counts = counts, Rows = rows, Values = values,
+                    Channels = g.InChannels, Row = ci * g.OutChannels,
+                };
+                VectorOps.ForEachNonzero(channel.Plane, pixels, ref channel);
             }
+        }
+    }
+
+    /// <summary>Appends one input channel's nonzero pixels to those pixels' lists.</summary>
+    private unsafe struct ChannelEntries<T> : VectorOps.INonzeroVisitor where T : unmanaged
+    {
+        public T* Plane, Values;
+        public int* Counts, Rows;
+        public int Channels, Row;
+
+        public readonly void Visit(int pixel)
+        {
+            int slot = pixel * Channels + Counts[pixel]++;
+            Rows[slot] = Row;
+            Values[slot] = Plane[pixel];
         }
     }
 

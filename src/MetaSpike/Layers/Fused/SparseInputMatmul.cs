@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,32 +41,26 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     {
         int rows = (int)x.shape[0], columns = (int)x.shape[1];
         long limit = (long)(maxDensity * rows * columns);
-        T* data = TensorMemory.Pointer<T>(x);
-        long length = (long)rows * columns;
-        // The scan reads the whole matrix once (an input batch of the tutorial workload is 5 MB): two threads read it
-        // at nearly twice the speed of one, each collecting the nonzeros of its half of the rows.
-        List<long>?[] parts;
-        if (length < ParallelScan || rows < 2 || get_num_threads() < 2)
-            parts = [Nonzeros(data, 0, length, limit)];
-        else
-        {
-            parts = new List<long>?[2];
-            var address = (nint)data;
-            KernelThreads.TwoParts(rows / 2, rows, (r0, r1) => parts[r0 == 0 ? 0 : 1] = Nonzeros((T*)address, (long)r0 * columns, (long)r1 * columns, limit));
-        }
-        if (parts.Any(p => p is null) || parts.Sum(p => (long)p!.Count) > limit) return null;
-
+        var data = (nint)TensorMemory.Pointer<T>(x);
+        // Two passes over halves of the rows, on two threads for large inputs (an input batch of the tutorial workload
+        // is 5 MB): count the nonzeros, giving up as soon as a half alone passes the limit (so a hidden layer's spikes,
+        // too dense, cost a short count and no allocation); then write them into arrays of the exact size.
+        var counts = new long[2];
+        EachHalf(rows, columns, (r0, r1) => counts[r0 == 0 ? 0 : 1] = CountUpTo((T*)data + (long)r0 * columns, (long)(r1 - r0) * columns, limit));
+        if (counts[0] < 0 || counts[1] < 0 || counts[0] + counts[1] > limit) return null;
         var start = new int[rows + 1];
-        var index = new int[parts.Sum(p => p!.Count)];
+        var index = new int[counts[0] + counts[1]];
         var values = new T[index.Length];
-        int k = 0;
-        foreach (var part in parts)
-            foreach (long p in part!)
+        EachHalf(rows, columns, (r0, r1) =>
+        {
+            fixed (int* ip = index, sp = start)
+            fixed (T* vp = values)
             {
-                index[k] = (int)(p % columns);
-                values[k++] = data[p];
-                start[p / columns + 1]++;
+                long first = r0 == 0 ? 0 : counts[0];
+                var entries = new Entries { Data = (T*)data + (long)r0 * columns, Row0 = r0, Columns = columns, Index = ip + first, Values = vp + first, Start = sp };
+                VectorOps.ForEachNonzero(entries.Data, (r1 - r0) * columns, ref entries);
             }
+        });
         for (int r = 0; r < rows; r++) start[r + 1] += start[r];
         return new SparseRows<T>(rows, columns, start, index, values);
     }
@@ -76,40 +68,38 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     /// <summary>Matrices with fewer entries than this are scanned on one thread.</summary>
     private const long ParallelScan = 1 << 18;
 
-    /// <summary>The positions of the nonzeros in data[begin .. end), or null once there are more than <paramref name="limit"/>.</summary>
-    private static unsafe List<long>? Nonzeros(T* data, long begin, long end, long limit)
+    /// <summary>Entries counted between two checks against the limit.</summary>
+    private const int CountChunk = 1 << 12;
+
+    private static void EachHalf(int rows, int columns, Action<int, int> range)
     {
-        var positions = new List<long>();
-        long i = begin;
-        // One comparison per register finds its nonzeros as a bit mask; registers of zeros cost nothing more.
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i + Vector512<T>.Count <= end; i += Vector512<T>.Count)
-            {
-                ulong mask = ~Vector512.Equals(Vector512.Load(data + i), Vector512<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
-                if (mask != 0 && Collect(positions, i, mask, limit)) return null;
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + Vector256<T>.Count <= end; i += Vector256<T>.Count)
-            {
-                ulong mask = ~(ulong)Vector256.Equals(Vector256.Load(data + i), Vector256<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
-                if (mask != 0 && Collect(positions, i, mask, limit)) return null;
-            }
-        }
-        for (; i < end; i++)
-            if (data[i] != T.Zero && Collect(positions, i, 1, limit)) return null;
-        return positions;
+        if ((long)rows * columns < ParallelScan || rows < 2 || get_num_threads() < 2) range(0, rows);
+        else KernelThreads.TwoParts(rows / 2, rows, range);
     }
 
-    private static ulong LaneMask(int lanes) => lanes == 64 ? ulong.MaxValue : (1UL << lanes) - 1;
-
-    /// <summary>Adds the positions of a register's set bits; true when the nonzeros pass the limit.</summary>
-    private static bool Collect(List<long> positions, long offset, ulong mask, long limit)
+    /// <summary>The nonzeros of data[0 .. length), or -1 once they pass <paramref name="limit"/>.</summary>
+    private static unsafe long CountUpTo(T* data, long length, long limit)
     {
-        for (; mask != 0; mask &= mask - 1) positions.Add(offset + BitOperations.TrailingZeroCount(mask));
-        return positions.Count > limit;
+        long count = 0;
+        for (long i = 0; i < length; i += CountChunk)
+            if ((count += VectorOps.CountNonzeros(data + i, (int)Math.Min(CountChunk, length - i))) > limit) return -1;
+        return count;
+    }
+
+    /// <summary>Writes each nonzero's column and value in turn and counts it in its row's Start[row + 1].</summary>
+    private unsafe struct Entries : VectorOps.INonzeroVisitor
+    {
+        public T* Data, Values;
+        public int* Index, Start;
+        public int Row0, Columns;
+        private int _count;
+
+        public void Visit(int position)
+        {
+            Index[_count] = position % Columns;
+            Values[_count++] = Data[position];
+            Start[Row0 + position / Columns + 1]++;
+        }
     }
 
     /// <inheritdoc />
