@@ -84,8 +84,9 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// Whether the layer runs MetaSpike's CPU paths (default false): an event-driven convolution for stride-1 inputs
     /// that carry no gradient (event frames) and are at most 10 % nonzero — each event adds a weight column to the
     /// outputs it reaches, nonzeros x K² x OutChannels multiply-adds; a gathered convolution for inputs up to half
-    /// nonzero when no gradient is recorded (hidden spikes in burn-in or evaluation: each output sums the weight rows
-    /// of the channels that fired under its taps) — and, for other inputs, libtorch's convolution in chunks of
+    /// nonzero (hidden spikes: each output sums the weight rows of the channels that fired under its taps) when no
+    /// gradient is recorded, or with one where the output planes are small (at most 32 positions,
+    /// where libtorch's convolution is least efficient) — and, for other inputs, libtorch's convolution in chunks of
     /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order.
     /// </summary>
     public bool Fused { get; set; }

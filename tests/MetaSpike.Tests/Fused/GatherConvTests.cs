@@ -63,10 +63,11 @@ public class GatherConvTests
     }
 
     [Fact]
-    public void Recorded_gradients_dense_strided_or_odd_channel_inputs_are_left_to_libtorch()
+    public void Dense_strided_or_odd_channel_inputs_and_large_recorded_planes_are_left_to_libtorch()
     {
         var w = randn(16, 4, 3, 3);
         var spikes = rand(6, 4, 8, 8).lt(0.3).to(float32);
+        var small = rand(6, 4, 4, 8).lt(0.3).to(float32); // 32 output positions per channel at padding 1
         using (no_grad())
         {
             Assert.NotNull(GatherConv.TryConv(spikes, w, 1, 1));
@@ -75,10 +76,61 @@ public class GatherConvTests
             Assert.Null(GatherConv.TryConv(rand(6, 4, 8, 8).lt(0.8).to(float32), w, 1, 1));
             Assert.Null(GatherConv.TryConv(spikes, randn(6, 4, 3, 3), 1, 1));
             Assert.Null(GatherConv.TryConv(spikes.to(float64), w, 1, 1));
+            Assert.NotNull(GatherConv.TryConv(small, w, 1, 3));
         }
-        Assert.Null(GatherConv.TryConv(spikes.clone().requires_grad_(), w, 1, 1));
+        Assert.Null(GatherConv.TryConv(spikes.clone().requires_grad_(), w, 1, 1)); // 64 positions: libtorch
         Assert.Null(GatherConv.TryConv(spikes, w.clone().requires_grad_(), 1, 1));
+        Assert.NotNull(GatherConv.TryConv(small.clone().requires_grad_(), w, 1, 1));
+        Assert.NotNull(GatherConv.TryConv(small, w.clone().requires_grad_(), 1, 1));
+        Assert.Null(GatherConv.TryConv(small, w.clone().requires_grad_(), 1, 3)); // recorded padding past K - 1
         Assert.NotNull(GatherConv.TryConv(spikes, w, 1, 1));
+    }
+
+    [Fact]
+    public void The_weight_gradient_sums_the_output_gradients_each_tap_reached_from_the_inputs_that_fired()
+    {
+        // 2 input channels on a 3 x 3 frame, kernel 3, padding 1, output gradient co + 1 everywhere. Channel 1 fires 2
+        // at the centre: every tap reaches an output, so weight.grad[co, 1] = 2 (co + 1) at all 9 taps. Channel 0 fires
+        // 0.5 at the corner (0, 0): tap (ky, kx) reaches output (1 - ky, 1 - kx), inside the frame for ky, kx <= 1 only.
+        var x = zeros(1, 2, 3, 3, dtype: float64);
+        x[0, 1, 1, 1] = tensor(2.0, float64);
+        x[0, 0, 0, 0] = tensor(0.5, float64);
+        const int outChannels = 8;
+        var w = randn(outChannels, 2, 3, 3, dtype: float64).requires_grad_();
+        var y = GatherConv.TryConv(x, w, stride: 1, padding: 1)!;
+        Assert.NotNull(y);
+        (y * arange(1.0, outChannels + 1, dtype: float64).view(1, -1, 1, 1)).sum().backward();
+        double[] corner = [1, 1, 0, 1, 1, 0, 0, 0, 0];
+        for (int co = 0; co < outChannels; co++)
+        {
+            Assert.Equal(Enumerable.Repeat(2.0 * (co + 1), 9), TensorAssert.Values(w.grad![co, 1]));
+            Assert.Equal(corner.Select(v => 0.5 * v * (co + 1)), TensorAssert.Values(w.grad![co, 0]));
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 64, 8, 4, 128, 5, 2)]   // workload (c)'s third layer in the gradient window
+    [InlineData(6, 3, 4, 7, 40, 3, 1)]     // 40 channels: single registers after the paired taps' blocks
+    [InlineData(3, 5, 3, 4, 8, 3, 2)]      // padding K - 1: every tap of every pixel reaches an output
+    public void Gradients_equal_libtorch_to_second_order(int samples, int inChannels, int height, int width, int outChannels, int kernel, int padding)
+    {
+        var generator = new Generator(47);
+        var x = (rand([samples, inChannels, height, width], dtype: float64, generator: generator).lt(0.35).to(float64)
+            * randn([samples, inChannels, height, width], dtype: float64, generator: generator)).requires_grad_();
+        var weight = randn([outChannels, inChannels, kernel, kernel], dtype: float64, generator: generator).requires_grad_();
+        var probe = randn([samples, outChannels, height + 2 * padding - kernel + 1, width + 2 * padding - kernel + 1], dtype: float64, generator: generator);
+        var results = new List<Tensor[]>();
+        foreach (bool gathered in new[] { false, true })
+        {
+            var y = gathered ? GatherConv.TryConv(x, weight, 1, padding)! : nn.functional.conv2d(x, weight, padding: [padding, padding]);
+            Assert.NotNull(y);
+            var first = MetaSpike.Runtime.Autograd.Grad([(y * probe).sum()], [x, weight], createGraph: true);
+            var second = MetaSpike.Runtime.Autograd.Grad([first[0].square().sum() + (first[1] * first[1].tanh()).sum()], [x, weight]);
+            results.Add([y.detach(), .. first.Select(g => g.detach()), .. second]);
+        }
+        string[] names = ["output", "input gradient", "weight gradient", "second order in x", "second order in weight"];
+        for (int i = 0; i < names.Length; i++) Close(results[0][i], results[1][i], 1e-10, names[i]);
+        Assert.True(results[1][3].abs().sum().ToDouble() > 0 && results[1][4].abs().sum().ToDouble() > 0, "second-order gradient vanished");
     }
 
     [Fact]
