@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MetaSpike.Neurons.Fused;
 using MetaSpike.Runtime;
@@ -53,7 +54,7 @@ internal static class GatherConv
         var input = x.contiguous();
         double density = x.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input);
         if (density > MaxDensity) return null;
-        return records ? GatherConvFunction.apply(input, weight, g) : Convolve(input, weight, g);
+        return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g);
     }
 
     /// <summary>conv2d(x, weight) without bias by the gathered kernel; x contiguous, shapes as <paramref name="g"/> says.</summary>
@@ -269,6 +270,35 @@ internal static class GatherConv
         }
     }
 
+    /// <summary>Four consecutive registers of sums (fields, so the JIT keeps them in registers across a list).</summary>
+    private unsafe struct Four<T, TL, TV> where T : unmanaged where TL : ILanes<TV, T>
+    {
+        private TV _a0, _a1, _a2, _a3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Four<T, TL, TV> Load(T* s) =>
+            new() { _a0 = TL.Load(s), _a1 = TL.Load(s + TL.Count), _a2 = TL.Load(s + 2 * TL.Count), _a3 = TL.Load(s + 3 * TL.Count) };
+
+        /// <summary>this += v · w[0 .. 4 · lanes).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void MultiplyAdd(T* w, TV v)
+        {
+            _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
+            _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
+            _a2 = TL.MultiplyAdd(TL.Load(w + 2 * TL.Count), v, _a2);
+            _a3 = TL.MultiplyAdd(TL.Load(w + 3 * TL.Count), v, _a3);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store(T* s)
+        {
+            TL.Store(_a0, s);
+            TL.Store(_a1, s + TL.Count);
+            TL.Store(_a2, s + 2 * TL.Count);
+            TL.Store(_a3, s + 3 * TL.Count);
+        }
+    }
+
     /// <summary>
     /// <see cref="AddRows"/> for two sums at once that read the same entries at two sources <paramref name="shift"/>
     /// elements apart (two neighbouring kernel taps): twice the independent accumulators per loaded entry.
@@ -281,29 +311,15 @@ internal static class GatherConv
         for (; r + 4 <= registers; r += 4)
         {
             T* s = sum + r * lanes, t = s + sumStride;
-            TV a0 = TL.Load(s), a1 = TL.Load(s + lanes), a2 = TL.Load(s + 2 * lanes), a3 = TL.Load(s + 3 * lanes);
-            TV b0 = TL.Load(t), b1 = TL.Load(t + lanes), b2 = TL.Load(t + 2 * lanes), b3 = TL.Load(t + 3 * lanes);
+            Four<T, TL, TV> a = Four<T, TL, TV>.Load(s), b = Four<T, TL, TV>.Load(t);
             for (int e = 0; e < count; e++)
             {
-                T* w = source + row[e] + r * lanes, u = second + row[e] + r * lanes;
                 var v = TL.Broadcast(value[e]);
-                a0 = TL.MultiplyAdd(TL.Load(w), v, a0);
-                a1 = TL.MultiplyAdd(TL.Load(w + lanes), v, a1);
-                a2 = TL.MultiplyAdd(TL.Load(w + 2 * lanes), v, a2);
-                a3 = TL.MultiplyAdd(TL.Load(w + 3 * lanes), v, a3);
-                b0 = TL.MultiplyAdd(TL.Load(u), v, b0);
-                b1 = TL.MultiplyAdd(TL.Load(u + lanes), v, b1);
-                b2 = TL.MultiplyAdd(TL.Load(u + 2 * lanes), v, b2);
-                b3 = TL.MultiplyAdd(TL.Load(u + 3 * lanes), v, b3);
+                a.MultiplyAdd(source + row[e] + r * lanes, v);
+                b.MultiplyAdd(second + row[e] + r * lanes, v);
             }
-            TL.Store(a0, s);
-            TL.Store(a1, s + lanes);
-            TL.Store(a2, s + 2 * lanes);
-            TL.Store(a3, s + 3 * lanes);
-            TL.Store(b0, t);
-            TL.Store(b1, t + lanes);
-            TL.Store(b2, t + 2 * lanes);
-            TL.Store(b3, t + 3 * lanes);
+            a.Store(s);
+            b.Store(t);
         }
         if (r < registers)
         {
@@ -323,20 +339,9 @@ internal static class GatherConv
         for (; r + 4 <= registers; r += 4)
         {
             T* s = sum + r * lanes;
-            TV a0 = TL.Load(s), a1 = TL.Load(s + lanes), a2 = TL.Load(s + 2 * lanes), a3 = TL.Load(s + 3 * lanes);
-            for (int e = 0; e < count; e++)
-            {
-                T* w = tap + row[e] + r * lanes;
-                var v = TL.Broadcast(value[e]);
-                a0 = TL.MultiplyAdd(TL.Load(w), v, a0);
-                a1 = TL.MultiplyAdd(TL.Load(w + lanes), v, a1);
-                a2 = TL.MultiplyAdd(TL.Load(w + 2 * lanes), v, a2);
-                a3 = TL.MultiplyAdd(TL.Load(w + 3 * lanes), v, a3);
-            }
-            TL.Store(a0, s);
-            TL.Store(a1, s + lanes);
-            TL.Store(a2, s + 2 * lanes);
-            TL.Store(a3, s + 3 * lanes);
+            var a = Four<T, TL, TV>.Load(s);
+            for (int e = 0; e < count; e++) a.MultiplyAdd(tap + row[e] + r * lanes, TL.Broadcast(value[e]));
+            a.Store(s);
         }
         for (; r < registers; r++)
         {
@@ -349,56 +354,33 @@ internal static class GatherConv
 }
 
 /// <summary>
-/// The gathered convolution conv2d(x, W) (no bias) as an autograd node, for a recorded gradient window: the input
-/// gradient is libtorch's transposed convolution of the output gradient (dense in, dense out), the weight gradient
-/// the gathered <see cref="GatherWeightGradFunction"/>; both are differentiable, so derivatives of any order exist.
+/// The gathered convolution conv2d(x, W) (no bias) or, transposed, its weight gradient corr(x, G), as an autograd
+/// node for a recorded gradient window. Both are bilinear in x and the dense argument D, and each is the other's
+/// adjoint in D: the backward for U is, in D, this node again transposed, and in x libtorch's transposed convolution
+/// conv_transpose2d(U, W) or conv_transpose2d(G, U); so derivatives of any order exist.
 /// </summary>
 internal sealed class GatherConvFunction : torch.autograd.SingleTensorFunction<GatherConvFunction>
 {
-    private const string GeometryKey = "geometry";
+    private const string GeometryKey = "geometry", TransposedKey = "transposed";
 
     public override string Name => "MetaSpikeGatherConv";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (x, weight, g) = ((Tensor)vars[0], (Tensor)vars[1], (ConvGeometry)vars[2]);
-        ctx.save_for_backward([x, weight]);
+        var (x, dense, g, transposed) = ((Tensor)vars[0], (Tensor)vars[1], (ConvGeometry)vars[2], (bool)vars[3]);
+        ctx.save_for_backward([x, dense]);
         ctx.save_data(GeometryKey, g);
-        return GatherConv.Convolve(x, weight, g);
+        ctx.save_data(TransposedKey, transposed);
+        return transposed ? GatherConv.WeightGrad(x, dense, g) : GatherConv.Convolve(x, dense, g);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad)
     {
         var saved = ctx.get_saved_variables();
-        var (x, weight, g) = (saved[0], saved[1], (ConvGeometry)ctx.get_data(GeometryKey));
-        return [x.requires_grad ? nn.functional.conv_transpose2d(grad, weight, padding: [g.Padding, g.Padding]) : null!,
-            weight.requires_grad ? GatherWeightGradFunction.apply(x, grad, g) : null!, null!];
-    }
-}
-
-/// <summary>
-/// The weight gradient of the gathered convolution, corr(x, G), as an autograd node: bilinear in x and G, so its
-/// backward for V is conv_transpose2d(G, V) in x and the gathered convolution conv2d(x, V) in G.
-/// </summary>
-internal sealed class GatherWeightGradFunction : torch.autograd.SingleTensorFunction<GatherWeightGradFunction>
-{
-    private const string GeometryKey = "geometry";
-
-    public override string Name => "MetaSpikeGatherConvWeightGrad";
-
-    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
-    {
-        var (x, grad, g) = ((Tensor)vars[0], (Tensor)vars[1], (ConvGeometry)vars[2]);
-        ctx.save_for_backward([x, grad]);
-        ctx.save_data(GeometryKey, g);
-        return GatherConv.WeightGrad(x, grad, g);
-    }
-
-    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor v)
-    {
-        var saved = ctx.get_saved_variables();
-        var (x, grad, g) = (saved[0], saved[1], (ConvGeometry)ctx.get_data(GeometryKey));
-        return [x.requires_grad ? nn.functional.conv_transpose2d(grad, v, padding: [g.Padding, g.Padding]) : null!,
-            grad.requires_grad ? GatherConvFunction.apply(x, v, g) : null!, null!];
+        var (x, dense, g, transposed) = (saved[0], saved[1], (ConvGeometry)ctx.get_data(GeometryKey), (bool)ctx.get_data(TransposedKey));
+        var inputGrad = x.requires_grad
+            ? nn.functional.conv_transpose2d(transposed ? dense : grad, transposed ? grad : dense, padding: [g.Padding, g.Padding])
+            : null;
+        return [inputGrad!, dense.requires_grad ? apply(x, grad, g, !transposed) : null!, null!, null!];
     }
 }
