@@ -64,7 +64,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var wt = weight.permute(1, 2, 3, 0).contiguous();
         var output = empty([_rows.Rows, _g.OutChannels, _g.OutHeight, _g.OutWidth], weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        Samples((n0, n1) => ConvolveSamples((T*)wp, (T*)op, n0, n1));
+        Samples((n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
         return output;
     }
 
@@ -75,7 +75,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         for (int i = 0; i < parts.Length; i++) parts[i] = zeros([_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype);
         var gp = (nint)TensorMemory.Pointer<T>(source);
         var pp = parts.Select(t => (nint)TensorMemory.Pointer<T>(t)).ToArray();
-        Samples((n0, n1) => AccumulateWeightGrad((T*)gp, (T*)pp[n0 == 0 ? 0 : 1], n0, n1));
+        Samples((n0, n1) => EachSample(new GatherGradients { Weights = (T*)pp[n0 == 0 ? 0 : 1], Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
         var sum = parts.Length == 1 ? parts[0] : parts[0].add_(parts[1]);
         return sum.permute(3, 0, 1, 2).contiguous();
     }
@@ -89,61 +89,67 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         else KernelThreads.TwoParts(n / 2, n, samples);
     }
 
-    private unsafe void ConvolveSamples(T* wt, T* output, int n0, int n1)
+    /// <summary>Samples n0..n1 in turn, with one channel-last scratch of a sample's outputs: Begin, every tap, End.</summary>
+    private unsafe void EachSample<TV>(TV visitor, int n0, int n1) where TV : struct, ITapVisitor
     {
-        int cout = _g.OutChannels, plane = _g.OutPlane;
-        var scratch = new T[plane * cout];
+        var scratch = new T[_g.OutPlane * _g.OutChannels];
         fixed (T* buffer = scratch)
         {
-            var scatter = new ScatterWeights { Scratch = buffer, Weights = wt, Channels = cout };
             for (int n = n0; n < n1; n++)
             {
-                Array.Clear(scratch);
-                ForEachTap(n, ref scatter);
-                VectorOps.Transpose(buffer, plane, cout, output + (long)n * cout * plane);
+                visitor.Begin(n, buffer);
+                ForEachTap(n, ref visitor);
+                visitor.End(n);
             }
         }
     }
 
-    private unsafe void AccumulateWeightGrad(T* grad, T* wt, int n0, int n1)
+    /// <summary>What to do for one sample: before its taps, for each (output position, kernel tap, input value) of a nonzero input, and after.</summary>
+    private unsafe interface ITapVisitor
     {
-        int cout = _g.OutChannels, plane = _g.OutPlane;
-        var scratch = new T[plane * cout];
-        fixed (T* buffer = scratch)
-        {
-            var gather = new GatherGradients { Scratch = buffer, Weights = wt, Channels = cout };
-            for (int n = n0; n < n1; n++)
-            {
-                VectorOps.Transpose(grad + (long)n * cout * plane, cout, plane, buffer);
-                ForEachTap(n, ref gather);
-            }
-        }
-    }
-
-    /// <summary>What to do for one (output position, kernel tap, input value) of a nonzero input.</summary>
-    private interface ITapVisitor
-    {
+        void Begin(int n, T* scratch);
         void Visit(int position, int tap, T value);
+        void End(int n);
     }
 
-    /// <summary>Forward: the position's output channels += value · the tap's weight column.</summary>
+    /// <summary>Forward: the position's output channels += value · the tap's weight column; the sample's scratch starts at zero and is written out channel-first.</summary>
     private unsafe struct ScatterWeights : ITapVisitor
     {
-        public T* Scratch, Weights;
-        public int Channels;
+        public T* Weights, Output;
+        public int Channels, Plane;
+        private T* _scratch;
+
+        public void Begin(int n, T* scratch)
+        {
+            _scratch = scratch;
+            new Span<T>(scratch, Plane * Channels).Clear();
+        }
 
         public readonly void Visit(int position, int tap, T value) =>
-            VectorOps.AddScaled(new Span<T>(Scratch + (long)position * Channels, Channels), new ReadOnlySpan<T>(Weights + (long)tap * Channels, Channels), value);
+            VectorOps.AddScaled(new Span<T>(_scratch + (long)position * Channels, Channels), new ReadOnlySpan<T>(Weights + (long)tap * Channels, Channels), value);
+
+        public readonly void End(int n) => VectorOps.Transpose(_scratch, Plane, Channels, Output + (long)n * Channels * Plane);
     }
 
-    /// <summary>Weight gradient: the tap's weight column += value · the position's output gradients.</summary>
+    /// <summary>Weight gradient: the tap's weight column += value · the position's output gradients, read channel-last from the scratch.</summary>
     private unsafe struct GatherGradients : ITapVisitor
     {
-        public T* Scratch, Weights;
-        public int Channels;
+        public T* Weights, Grad;
+        public int Channels, Plane;
+        private T* _scratch;
+
+        public void Begin(int n, T* scratch)
+        {
+            _scratch = scratch;
+            VectorOps.Transpose(Grad + (long)n * Channels * Plane, Channels, Plane, scratch);
+        }
 
         public readonly void Visit(int position, int tap, T value) =>
-            VectorOps.AddScaled(new Span<T>(Weights + (long)tap * Channels, Channels), new ReadOnlySpan<T>(Scratch + (long)position * Channels, Channels), value);
+            VectorOps.AddScaled(new Span<T>(Weights + (long)tap * Channels, Channels), new ReadOnlySpan<T>(_scratch + (long)position * Channels, Channels), value);
+
+        public readonly void End(int n)
+        {
+        }
     }
 
     /// <summary>Visits, for each nonzero input of sample n, each kernel tap that reaches an output: (output position, tap index ci·K² + ky·K + kx, input value).</summary>
