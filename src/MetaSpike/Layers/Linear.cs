@@ -49,8 +49,9 @@ public sealed class Linear : FeedForwardLayer, IFusable
     /// <summary>
     /// Whether <c>Sequence</c> skips the input's zeros (default false): an event-driven product for inputs that carry no
     /// gradient (data: spike or event frames) and are at most 10 % nonzero, costing nonzeros x OutFeatures instead of
-    /// samples x InFeatures x OutFeatures; other inputs take the dense product. Same values (up to summation order)
-    /// and gradients of any order.
+    /// samples x InFeatures x OutFeatures; a layer of at most 8 outputs (a readout) takes one streaming pass per
+    /// product instead of BLAS, whose skinny products are slow; other inputs take the dense product. Same values (up to
+    /// summation order) and gradients of any order.
     /// </summary>
     public bool Fused { get; set; }
 
@@ -64,7 +65,8 @@ public sealed class Linear : FeedForwardLayer, IFusable
         RequireSequence(input);
         var (steps, batch) = (input.shape[0], input.shape[1]);
         var flat = input.flatten(0, 1);
-        if (flat.dim() != 2 || flat.shape[1] != InFeatures || SparseInputMatmul.TryLinear(flat, Param("weight")) is not { } product)
+        if (flat.dim() != 2 || flat.shape[1] != InFeatures
+            || (SparseInputMatmul.TryLinear(flat, Param("weight")) ?? NarrowProduct.TryLinear(flat, Param("weight"))) is not { } product)
             return base.Sequence(input);
         // In place: the product is a fresh tensor, and a new one would cost its page faults again.
         var output = HasBias ? product.add_(Param("bias")) : product;

@@ -49,12 +49,15 @@ internal sealed class InverseSquareKernel : IElementwiseGrad
             var xv = MemoryMarshal.Cast<T, Vector<T>>(v);
             var uv = MemoryMarshal.Cast<T, Vector<T>>(upstream);
             var rv = MemoryMarshal.Cast<T, Vector<T>>(result);
+            // x / 1 is exact, so a unit scale skips both divisions (the costliest operations here) with the same bits.
+            bool unitScale = scale == T.One;
             for (int k = 0; k < xv.Length; k++)
             {
-                var ax = Vector.Abs((xv[k] - s) / c);
+                var ax = Vector.Abs(unitScale ? xv[k] - s : (xv[k] - s) / c);
                 ax = Vector.ConditionalSelect(Vector.GreaterThan(ax, b), b, ax);
                 var d = a * ax + one;
-                rv[k] = uv[k] * (one / (d * d)) / c;
+                var g = uv[k] * (one / (d * d));
+                rv[k] = unitScale ? g : g / c;
             }
             i = xv.Length * Vector<T>.Count;
         }
@@ -89,12 +92,28 @@ internal static class ElementwiseGrads
         var (xc, uc) = (x.contiguous(), upstream.contiguous());
         var result = empty_like(xc);
         double value = theta[0].ToDouble();
-        if (x.dtype == ScalarType.Float32)
-            kernel.GradTimes(TensorMemory.Span<float>(xc), (float)shift, (float)scale, TensorMemory.Span<float>(uc), (float)value, TensorMemory.Span<float>(result));
-        else
-            kernel.GradTimes(TensorMemory.Span<double>(xc), shift, scale, TensorMemory.Span<double>(uc), value, TensorMemory.Span<double>(result));
+        Run(kernel, xc, uc, result, shift, scale, value);
         Interlocked.Increment(ref _calls);
         return result;
+    }
+
+    /// <summary>Tensors with fewer elements than this are processed on one thread.</summary>
+    private const int ParallelElements = 1 << 16;
+
+    private static unsafe void Run(IElementwiseGrad kernel, Tensor x, Tensor upstream, Tensor result, double shift, double scale, double theta)
+    {
+        var (xp, up, rp) = ((nint)TensorMemory.Pointer<byte>(x), (nint)TensorMemory.Pointer<byte>(upstream), (nint)TensorMemory.Pointer<byte>(result));
+        bool single = x.dtype == ScalarType.Float32;
+        int length = (int)x.numel();
+        void Range(int start, int n)
+        {
+            if (single)
+                kernel.GradTimes(new ReadOnlySpan<float>((float*)xp + start, n), (float)shift, (float)scale, new ReadOnlySpan<float>((float*)up + start, n), (float)theta, new Span<float>((float*)rp + start, n));
+            else
+                kernel.GradTimes(new ReadOnlySpan<double>((double*)xp + start, n), shift, scale, new ReadOnlySpan<double>((double*)up + start, n), theta, new Span<double>((double*)rp + start, n));
+        }
+        if (length < ParallelElements) Range(0, length);
+        else KernelThreads.TwoParts(length / 2 / 64 * 64, length, (start, end) => Range(start, end - start));
     }
 
 }

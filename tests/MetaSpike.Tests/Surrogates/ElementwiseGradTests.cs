@@ -35,6 +35,27 @@ public class ElementwiseGradTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Large_shifted_and_scaled_inputs_split_across_threads_equal_the_tensor_form_exactly(string name)
+    {
+        // Over 2^16 elements the pass runs as two halves; a unit scale skips both divisions (x / 1 is exact).
+        var family = Create(name);
+        foreach (var dtype in new[] { float32, float64 })
+        foreach (var (shift, scale) in new[] { (1.0, 1.0), (0.5, 0.25) })
+        {
+            var generator = new Generator(4);
+            var v = randn([(1 << 17) + 37], dtype: dtype, generator: generator) * 0.3 + shift;
+            var upstream = randn(v.shape, dtype: dtype, generator: generator);
+            Tensor fast;
+            long before = ElementwiseGrads.Calls;
+            using (no_grad()) fast = SurrogateKernel.GradTimes(family, v, upstream, family.Hyperparameters(), shift, scale);
+            Assert.Equal(before + 1, ElementwiseGrads.Calls);
+            var reference = SurrogateKernel.GradTimes(family, v, upstream, family.Hyperparameters(), shift, scale); // grad mode on: the tensor form
+            Assert.Equal(TensorAssert.Values(reference), TensorAssert.Values(fast));
+        }
+    }
+
     [Fact]
     public void Matches_the_curve_worked_out_by_hand()
     {
