@@ -42,34 +42,38 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         int rows = (int)x.shape[0], columns = (int)x.shape[1];
         long limit = (long)(maxDensity * rows * columns);
         var data = (nint)TensorMemory.Pointer<T>(x);
-        // Two passes over halves of the rows, on two threads for large inputs (an input batch of the tutorial workload
-        // is 5 MB): count the nonzeros, giving up as soon as a half alone passes the limit (so a hidden layer's spikes,
-        // too dense, cost a short count and no allocation); then write them into arrays of the exact size.
-        var counts = new long[2];
-        EachHalf(rows, columns, (r0, r1) => counts[r0 == 0 ? 0 : 1] = CountUpTo((T*)data + (long)r0 * columns, (long)(r1 - r0) * columns, limit));
-        if (counts[0] < 0 || counts[1] < 0 || counts[0] + counts[1] > limit) return null;
+        // One pass over each half of the rows, on two threads for large inputs (an input batch of the tutorial
+        // workload is 5 MB): the nonzeros go into pooled buffers as large as the limit allows, and a half gives up as
+        // soon as it passes the limit (so a hidden layer's spikes, too dense, cost a short scan). The exact-size
+        // arrays are copied out at the end; the nonzeros are few, the matrix is what costs to read.
         var start = new int[rows + 1];
-        var index = new int[counts[0] + counts[1]];
-        var values = new T[index.Length];
-        EachHalf(rows, columns, (r0, r1) =>
+        var halves = new Collected[2];
+        try
         {
-            fixed (int* ip = index, sp = start)
-            fixed (T* vp = values)
-            {
-                long first = r0 == 0 ? 0 : counts[0];
-                var entries = new Entries { Data = (T*)data + (long)r0 * columns, Row0 = r0, Columns = columns, Index = ip + first, Values = vp + first, Start = sp };
-                VectorOps.ForEachNonzero(entries.Data, (r1 - r0) * columns, ref entries);
-            }
-        });
-        for (int r = 0; r < rows; r++) start[r + 1] += start[r];
-        return new SparseRows<T>(rows, columns, start, index, values);
+            EachHalf(rows, columns, (r0, r1) => halves[r0 == 0 ? 0 : 1] = Collect((T*)data, r0, r1, columns, limit, start));
+            long total = halves[0].Count + halves[1].Count;
+            if (halves[0].Count < 0 || halves[1].Count < 0 || total > limit) return null;
+            var index = new int[total];
+            var values = new T[total];
+            int first = halves[0].Count;
+            Array.Copy(halves[0].Index ?? [], index, first);
+            Array.Copy(halves[0].Values ?? [], values, first);
+            Array.Copy(halves[1].Index ?? [], 0, index, first, halves[1].Count);
+            Array.Copy(halves[1].Values ?? [], 0, values, first, halves[1].Count);
+            for (int r = 0; r < rows; r++) start[r + 1] += start[r];
+            return new SparseRows<T>(rows, columns, start, index, values);
+        }
+        finally
+        {
+            foreach (var half in halves) half.Return();
+        }
     }
 
     /// <summary>Matrices with fewer entries than this are scanned on one thread.</summary>
     private const long ParallelScan = 1 << 18;
 
-    /// <summary>Entries counted between two checks against the limit.</summary>
-    private const int CountChunk = 1 << 12;
+    /// <summary>Entries scanned between two checks against the limit.</summary>
+    private const int ScanChunk = 1 << 14;
 
     private static void EachHalf(int rows, int columns, Action<int, int> range)
     {
@@ -77,28 +81,55 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         else KernelThreads.TwoParts(rows / 2, rows, range);
     }
 
-    /// <summary>The nonzeros of data[0 .. length), or -1 once they pass <paramref name="limit"/>.</summary>
-    private static unsafe long CountUpTo(T* data, long length, long limit)
+    /// <summary>One half's nonzeros in pooled buffers; Count is -1 when the half passed the limit.</summary>
+    private readonly record struct Collected(int[]? Index, T[]? Values, int Count)
     {
-        long count = 0;
-        for (long i = 0; i < length; i += CountChunk)
-            if ((count += VectorOps.CountNonzeros(data + i, (int)Math.Min(CountChunk, length - i))) > limit) return -1;
-        return count;
+        public void Return()
+        {
+            if (Index is not null) System.Buffers.ArrayPool<int>.Shared.Return(Index);
+            if (Values is not null) System.Buffers.ArrayPool<T>.Shared.Return(Values);
+        }
     }
 
-    /// <summary>Writes each nonzero's column and value in turn and counts it in its row's Start[row + 1].</summary>
+    /// <summary>The nonzeros of rows r0 .. r1 - 1, each counted in its row's Start[row + 1].</summary>
+    private static unsafe Collected Collect(T* data, int r0, int r1, int columns, long limit, int[] start)
+    {
+        long length = (long)(r1 - r0) * columns;
+        int capacity = (int)Math.Min(limit, length);
+        var index = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(capacity, 1));
+        var values = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(capacity, 1));
+        fixed (int* ip = index, sp = start)
+        fixed (T* vp = values)
+        {
+            var entries = new Entries { Data = data + (long)r0 * columns, Row0 = r0, Columns = columns, Index = ip, Values = vp, Start = sp, Capacity = capacity };
+            for (long i = 0; i < length; i += ScanChunk)
+            {
+                entries.Offset = (int)i;
+                VectorOps.ForEachNonzero(entries.Data + i, (int)Math.Min(ScanChunk, length - i), ref entries);
+                if (entries.Count > capacity) return new Collected(index, values, -1);
+            }
+            return new Collected(index, values, entries.Count);
+        }
+    }
+
+    /// <summary>Writes each nonzero's column and value in turn (while they fit) and counts it in its row's Start[row + 1].</summary>
     private unsafe struct Entries : VectorOps.INonzeroVisitor
     {
         public T* Data, Values;
         public int* Index, Start;
-        public int Row0, Columns;
-        private int _count;
+        public int Row0, Columns, Offset, Capacity, Count;
 
         public void Visit(int position)
         {
-            Index[_count] = position % Columns;
-            Values[_count++] = Data[position];
-            Start[Row0 + position / Columns + 1]++;
+            if (Count >= Capacity)
+            {
+                Count++;
+                return;
+            }
+            int at = Offset + position;
+            Index[Count] = at % Columns;
+            Values[Count++] = Data[at];
+            Start[Row0 + at / Columns + 1]++;
         }
     }
 
