@@ -53,6 +53,25 @@ public class SparseInputLinearTests
     }
 
     [Fact]
+    public void A_dense_start_is_counted_first_and_a_sparse_whole_is_still_indexed()
+    {
+        // The first 100 rows are all ones (a first chunk far denser than the limit sends the half through a
+        // counting pass), but the whole matrix is 2.5 % nonzero: it must still be indexed exactly, on two threads.
+        var x = zeros(4000, 100, dtype: float64);
+        x[TensorIndex.Slice(0, 100)] = ones(100, 100, dtype: float64);
+        x[TensorIndex.Slice(3000, 3001)] = full(1, 100, 2.0, dtype: float64);
+        var rows = SparseRows<double>.From(x, 0.1)!;
+        Assert.Equal(10_100, rows.Index.Length);
+        Assert.Equal(0, rows.Start[0]);
+        Assert.Equal(10_000, rows.Start[100]);
+        Assert.Equal(10_100, rows.Start[4000]);
+        var m = randn([100, 8], dtype: float64, generator: new Generator(6));
+        Close(x.mm(m), rows.Times(m), 1e-12, "X·M");
+        // Over a 2 % limit the dense start alone turns the matrix away.
+        Assert.Null(SparseRows<double>.From(x, 0.02));
+    }
+
+    [Fact]
     public void Only_gradient_free_sparse_cpu_matrices_take_the_event_driven_product()
     {
         var weight = randn(4, 10, dtype: float64);

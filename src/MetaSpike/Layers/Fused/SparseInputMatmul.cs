@@ -43,23 +43,26 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         long limit = (long)(maxDensity * rows * columns);
         var data = (nint)TensorMemory.Pointer<T>(x);
         // One pass over each half of the rows, on two threads for large inputs (an input batch of the tutorial
-        // workload is 5 MB): the nonzeros go into pooled buffers as large as the limit allows, and a half gives up as
-        // soon as it passes the limit (so a hidden layer's spikes, too dense, cost a short scan). The exact-size
-        // arrays are copied out at the end; the nonzeros are few, the matrix is what costs to read.
+        // workload is 5 MB), chunk by chunk: the nonzeros go into pooled buffers as large as the limit allows, and a
+        // half gives up as soon as its count passes the limit (so a hidden layer's spikes, too dense, cost a short
+        // count). The exact-size arrays are copied out at the end; the nonzeros are few, the matrix is what costs to read.
         var start = new int[rows + 1];
-        var halves = new Collected[2];
+        int middle = (long)rows * columns < ParallelScan || rows < 2 || get_num_threads() < 2 ? rows : rows / 2;
+        // Rented here, not on the worker threads: the pool keeps arrays per thread, and these are the large ones.
+        var halves = new[] { Collected.Rent(limit, (long)middle * columns), Collected.Rent(limit, (long)(rows - middle) * columns) };
         try
         {
-            EachHalf(rows, columns, (r0, r1) => halves[r0 == 0 ? 0 : 1] = Collect((T*)data, r0, r1, columns, limit, start));
+            if (middle == rows) halves[0] = Collect((T*)data, 0, rows, columns, halves[0], start);
+            else KernelThreads.TwoParts(middle, rows, (r0, r1) => halves[r0 == 0 ? 0 : 1] = Collect((T*)data, r0, r1, columns, halves[r0 == 0 ? 0 : 1], start));
             long total = halves[0].Count + halves[1].Count;
             if (halves[0].Count < 0 || halves[1].Count < 0 || total > limit) return null;
             var index = new int[total];
             var values = new T[total];
             int first = halves[0].Count;
-            Array.Copy(halves[0].Index ?? [], index, first);
-            Array.Copy(halves[0].Values ?? [], values, first);
-            Array.Copy(halves[1].Index ?? [], 0, index, first, halves[1].Count);
-            Array.Copy(halves[1].Values ?? [], 0, values, first, halves[1].Count);
+            Array.Copy(halves[0].Index, index, first);
+            Array.Copy(halves[0].Values, values, first);
+            Array.Copy(halves[1].Index, 0, index, first, halves[1].Count);
+            Array.Copy(halves[1].Values, 0, values, first, halves[1].Count);
             for (int r = 0; r < rows; r++) start[r + 1] += start[r];
             return new SparseRows<T>(rows, columns, start, index, values);
         }
@@ -75,40 +78,47 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     /// <summary>Entries scanned between two checks against the limit.</summary>
     private const int ScanChunk = 1 << 14;
 
-    private static void EachHalf(int rows, int columns, Action<int, int> range)
+    /// <summary>A half's nonzeros in pooled buffers of Capacity entries; Count is -1 when the half has more.</summary>
+    private readonly record struct Collected(int[] Index, T[] Values, int Capacity, int Count)
     {
-        if ((long)rows * columns < ParallelScan || rows < 2 || get_num_threads() < 2) range(0, rows);
-        else KernelThreads.TwoParts(rows / 2, rows, range);
-    }
+        public static Collected Rent(long limit, long length)
+        {
+            int capacity = (int)Math.Min(limit, length);
+            return new Collected(System.Buffers.ArrayPool<int>.Shared.Rent(capacity), System.Buffers.ArrayPool<T>.Shared.Rent(capacity), capacity, 0);
+        }
 
-    /// <summary>One half's nonzeros in pooled buffers; Count is -1 when the half passed the limit.</summary>
-    private readonly record struct Collected(int[]? Index, T[]? Values, int Count)
-    {
         public void Return()
         {
-            if (Index is not null) System.Buffers.ArrayPool<int>.Shared.Return(Index);
-            if (Values is not null) System.Buffers.ArrayPool<T>.Shared.Return(Values);
+            System.Buffers.ArrayPool<int>.Shared.Return(Index);
+            System.Buffers.ArrayPool<T>.Shared.Return(Values);
         }
     }
 
-    /// <summary>The nonzeros of rows r0 .. r1 - 1, each counted in its row's Start[row + 1].</summary>
-    private static unsafe Collected Collect(T* data, int r0, int r1, int columns, long limit, int[] start)
+    /// <summary>The nonzeros of rows r0 .. r1 - 1 into <paramref name="buffers"/>, each counted in its row's Start[row + 1].</summary>
+    private static unsafe Collected Collect(T* data, int r0, int r1, int columns, Collected buffers, int[] start)
     {
         long length = (long)(r1 - r0) * columns;
-        int capacity = (int)Math.Min(limit, length);
-        var index = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(capacity, 1));
-        var values = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(capacity, 1));
-        fixed (int* ip = index, sp = start)
-        fixed (T* vp = values)
+        T* first = data + (long)r0 * columns;
+        // A first chunk denser than the limit hints at a dense input (a hidden layer's spikes): then the whole half
+        // is counted before anything is written, so it is turned away at the cost of counting alone.
+        int probe = (int)Math.Min(ScanChunk, length);
+        if ((long)VectorOps.CountNonzeros(first, probe) * length > (long)buffers.Capacity * probe)
         {
-            var entries = new Entries { Data = data + (long)r0 * columns, Row0 = r0, Columns = columns, Index = ip, Values = vp, Start = sp, Capacity = capacity };
+            long count = 0;
+            for (long i = 0; i < length; i += ScanChunk)
+                if ((count += VectorOps.CountNonzeros(first + i, (int)Math.Min(ScanChunk, length - i))) > buffers.Capacity) return buffers with { Count = -1 };
+        }
+        fixed (int* ip = buffers.Index, sp = start)
+        fixed (T* vp = buffers.Values)
+        {
+            var entries = new Entries { Data = first, Row0 = r0, Columns = columns, Index = ip, Values = vp, Start = sp, Capacity = buffers.Capacity };
             for (long i = 0; i < length; i += ScanChunk)
             {
                 entries.Offset = (int)i;
                 VectorOps.ForEachNonzero(entries.Data + i, (int)Math.Min(ScanChunk, length - i), ref entries);
-                if (entries.Count > capacity) return new Collected(index, values, -1);
+                if (entries.Count > buffers.Capacity) return buffers with { Count = -1 };
             }
-            return new Collected(index, values, entries.Count);
+            return buffers with { Count = entries.Count };
         }
     }
 
