@@ -79,6 +79,21 @@ internal static class FusedTestNets
         return MetaSpike.Runtime.Autograd.Grad([Loss(FunctionalCall.Call(net, adapted, query))], parameters);
     }
 
+    /// <summary>
+    /// Asserts that the fused and unfused <see cref="Dense"/> nets agree: readout (1e-12), gradients (1e-10) and
+    /// second-order MAML meta-gradients (1e-9); returns the unfused meta-gradients (to check they are not all zero).
+    /// </summary>
+    public static Tensor[] AssertFusedAgrees(long inputs, long hidden, long outputs, LifSetup setup, Tensor support, Tensor query)
+    {
+        var (outRef, gradRef) = ForwardBackward(Dense(inputs, hidden, outputs, setup, fused: false), support);
+        var (outFused, gradFused) = ForwardBackward(Dense(inputs, hidden, outputs, setup, fused: true), support);
+        Close(outRef, outFused, 1e-12, "readout");
+        for (int i = 0; i < gradRef.Length; i++) Close(gradRef[i], gradFused[i], 1e-10, $"gradient {i}");
+        var results = new[] { false, true }.Select(fused => MetaGradient(Dense(inputs, hidden, outputs, setup, fused), support, query)).ToArray();
+        for (int i = 0; i < results[0].Length; i++) Close(results[0][i], results[1][i], 1e-9, $"meta-gradient {i}");
+        return results[0];
+    }
+
     /// <summary>The hidden LIF layer's spikes of a <see cref="Dense"/> net for an input, to check that the comparison is not vacuous.</summary>
     public static double SpikeRate(Sequential net, Tensor x)
     {
