@@ -66,6 +66,16 @@ internal static unsafe class KernelThreads
     public static void TwoParts(int middle, int end, Action<int, int> range) =>
         For(2, part => range(part == 0 ? 0 : middle, part == 0 ? middle : end));
 
+    /// <summary>
+    /// Runs <paramref name="range"/>(0, <paramref name="end"/>) on this thread, or, when <paramref name="split"/>, as
+    /// the two parts (0, <paramref name="middle"/>) and (<paramref name="middle"/>, <paramref name="end"/>) (see <see cref="TwoParts"/>).
+    /// </summary>
+    public static void OneOrTwoParts(bool split, int middle, int end, Action<int, int> range)
+    {
+        if (split) TwoParts(middle, end, range);
+        else range(0, end);
+    }
+
     /// <summary>One OpenMP team member: parts member, member + team size, ...; exceptions are kept for the caller (they cannot cross native frames).</summary>
     [UnmanagedCallersOnly]
     private static void RunTeamMember(nint data)

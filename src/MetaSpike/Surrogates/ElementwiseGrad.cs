@@ -112,8 +112,7 @@ internal static class ElementwiseGrads
             else
                 kernel.GradTimes(new ReadOnlySpan<double>((double*)xp + start, n), shift, scale, new ReadOnlySpan<double>((double*)up + start, n), theta, new Span<double>((double*)rp + start, n));
         }
-        if (length < ParallelElements) Range(0, length);
-        else KernelThreads.TwoParts(length / 2 / 64 * 64, length, (start, end) => Range(start, end - start));
+        KernelThreads.OneOrTwoParts(length >= ParallelElements, length / 2 / 64 * 64, length, (start, end) => Range(start, end - start));
     }
 
 }

@@ -35,6 +35,17 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void One_or_two_parts_cover_the_range_once()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentBag<(int, int)>();
+        KernelThreads.OneOrTwoParts(false, 3, 10, (a, b) => calls.Add((a, b)));
+        Assert.Equal([(0, 10)], calls);
+        calls.Clear();
+        KernelThreads.OneOrTwoParts(true, 3, 10, (a, b) => calls.Add((a, b)));
+        Assert.Equal([(0, 3), (3, 10)], calls.OrderBy(c => c.Item1));
+    }
+
+    [Fact]
     public void An_exception_in_a_part_reaches_the_caller()
     {
         var error = Assert.Throws<InvalidOperationException>(() =>

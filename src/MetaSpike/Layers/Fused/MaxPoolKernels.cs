@@ -93,13 +93,9 @@ internal static unsafe class MaxPoolKernels
     }
 
     /// <summary>Runs planes [0, Planes) in two halves on two threads when the work is large enough (planes are independent).</summary>
-    private static void Split(PoolGeometry g, Action<int, int> planes)
-    {
-        if ((long)g.Planes * g.OutHeight * g.OutWidth < ParallelWork || g.Planes < 2 || get_num_threads() < 2)
-            planes(0, g.Planes);
-        else
-            KernelThreads.TwoParts(g.Planes / 2, g.Planes, planes);
-    }
+    private static void Split(PoolGeometry g, Action<int, int> planes) =>
+        KernelThreads.OneOrTwoParts((long)g.Planes * g.OutHeight * g.OutWidth >= ParallelWork && g.Planes >= 2 && get_num_threads() >= 2,
+            g.Planes / 2, g.Planes, planes);
 
     /// <summary>
     /// Pools planes [p0, p1) a register of outputs at a time: each window element is one gather, and the running

@@ -60,12 +60,8 @@ internal static class NarrowProduct
     {
         var (a, b) = (first.contiguous(), second.contiguous());
         long rows = a.shape[0];
-        var (n, k) = kind switch
-        {
-            NarrowProductKind.Project => (b.shape[0], b.shape[1]),
-            NarrowProductKind.Expand => (a.shape[1], b.shape[1]),
-            _ => (a.shape[1], b.shape[1]),
-        };
+        // W is the second operand of Project and Expand, X of Correlate: k is always its width.
+        var (n, k) = (kind == NarrowProductKind.Project ? b.shape[0] : a.shape[1], b.shape[1]);
         var result = kind switch
         {
             NarrowProductKind.Project => empty([rows, n], a.dtype),
@@ -85,10 +81,10 @@ internal static class NarrowProduct
         switch (kind)
         {
             case NarrowProductKind.Project:
-                EachHalf(rows, parallel, (r0, r1) => Project((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
+                KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, (r0, r1) => Project((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
                 break;
             case NarrowProductKind.Expand:
-                EachHalf(rows, parallel, (r0, r1) => Expand((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
+                KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, (r0, r1) => Expand((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
                 break;
             default:
                 if (!parallel)
@@ -106,12 +102,6 @@ internal static class NarrowProduct
                 }
                 break;
         }
-    }
-
-    private static void EachHalf(int rows, bool parallel, Action<int, int> range)
-    {
-        if (parallel) KernelThreads.TwoParts(rows / 2, rows, range);
-        else range(0, rows);
     }
 
     /// <summary>y[r, j] = Σ_c x[r, c] w[j, c] for rows r0 .. r1 - 1.</summary>

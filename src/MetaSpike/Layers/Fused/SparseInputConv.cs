@@ -82,12 +82,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
 
     private bool Halves => _rows.Rows >= 2 && (long)_rows.Index.Length * _g.Kernel * _g.Kernel * _g.OutChannels >= 1 << 16 && get_num_threads() >= 2;
 
-    private void Samples(Action<int, int> samples)
-    {
-        int n = _rows.Rows;
-        if (!Halves) samples(0, n);
-        else KernelThreads.TwoParts(n / 2, n, samples);
-    }
+    private void Samples(Action<int, int> samples) => KernelThreads.OneOrTwoParts(Halves, _rows.Rows / 2, _rows.Rows, samples);
 
     /// <summary>Samples n0..n1 in turn, with one channel-last scratch of a sample's outputs: Begin, every tap, End.</summary>
     private unsafe void EachSample<TV>(TV visitor, int n0, int n1) where TV : struct, ITapVisitor

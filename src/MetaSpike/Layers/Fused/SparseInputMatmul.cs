@@ -52,8 +52,11 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         var halves = new[] { Collected.Rent(limit, (long)middle * columns), Collected.Rent(limit, (long)(rows - middle) * columns) };
         try
         {
-            if (middle == rows) halves[0] = Collect((T*)data, 0, rows, columns, halves[0], start);
-            else KernelThreads.TwoParts(middle, rows, (r0, r1) => halves[r0 == 0 ? 0 : 1] = Collect((T*)data, r0, r1, columns, halves[r0 == 0 ? 0 : 1], start));
+            KernelThreads.OneOrTwoParts(middle < rows, middle, rows, (r0, r1) =>
+            {
+                int half = r0 == 0 ? 0 : 1;
+                halves[half] = Collect((T*)data, r0, r1, columns, halves[half], start);
+            });
             long total = halves[0].Count + halves[1].Count;
             if (halves[0].Count < 0 || halves[1].Count < 0 || total > limit) return null;
             var index = new int[total];
@@ -149,10 +152,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         int width = (int)m.shape[1];
         var y = zeros([Rows, width], m.dtype);
         var (mp, yp) = ((nint)TensorMemory.Pointer<T>(m), (nint)TensorMemory.Pointer<T>(y));
-        if ((long)Index.Length * width < ParallelWork)
-            RowsTimes((T*)mp, (T*)yp, width, 0, Rows);
-        else
-            KernelThreads.TwoParts(Rows / 2, Rows, (r0, r1) => RowsTimes((T*)mp, (T*)yp, width, r0, r1));
+        KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork, Rows / 2, Rows, (r0, r1) => RowsTimes((T*)mp, (T*)yp, width, r0, r1));
         return y;
     }
 
@@ -162,13 +162,9 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         int width = (int)g.shape[1];
         var z = zeros([Columns, width], g.dtype);
         var (gp, zp) = ((nint)TensorMemory.Pointer<T>(g), (nint)TensorMemory.Pointer<T>(z));
-        if ((long)Index.Length * width < ParallelWork || width < 2 * Vector<T>.Count)
-            TransposeTimes((T*)gp, (T*)zp, width, 0, width);
-        else
-        {
-            // Each thread owns half of Z's columns, so no two threads add into the same element.
-            KernelThreads.TwoParts(width / 2 / Vector<T>.Count * Vector<T>.Count, width, (c0, c1) => TransposeTimes((T*)gp, (T*)zp, width, c0, c1));
-        }
+        // Each thread owns half of Z's columns, so no two threads add into the same element.
+        KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork && width >= 2 * Vector<T>.Count,
+            width / 2 / Vector<T>.Count * Vector<T>.Count, width, (c0, c1) => TransposeTimes((T*)gp, (T*)zp, width, c0, c1));
         return z;
     }
 
