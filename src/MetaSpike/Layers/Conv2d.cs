@@ -1,5 +1,6 @@
 using MetaSpike.Layers.Fused;
 using MetaSpike.Neurons;
+using MetaSpike.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -60,13 +61,50 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// <inheritdoc />
     protected override Tensor Apply(Tensor input)
     {
+        RequireInput(input);
+        return Fused && EventConvolution(input, null) is { } events ? WithBias(events) : Dense(input);
+    }
+
+    /// <summary>
+    /// This layer followed by <paramref name="pool"/> over a sequence [T, batch, C, H, W], or null (run them one after
+    /// the other) unless both are <see cref="Fused"/> and no gradient is recorded: then the event-driven and gathered
+    /// convolutions max-pool each sample's output before writing it (burn-in and evaluation never write the
+    /// convolution's full-size output), and other inputs take libtorch's convolution and the pooling kernel.
+    /// </summary>
+    internal Tensor? SequencePooled(Tensor input, MaxPool2d pool)
+    {
+        var bias = HasBias ? Param("bias") : null;
+        if (!Fused || !pool.Fused || Autograd.Records(input, Param("weight"), bias)) return null;
+        RequireSequence(input);
+        var (steps, batch) = (input.shape[0], input.shape[1]);
+        var flat = input.flatten(0, 1);
+        RequireInput(flat);
+        if (OutputSize(flat.shape[2]) < pool.KernelSize || OutputSize(flat.shape[3]) < pool.KernelSize) return null;
+        var window = new PoolWindow((int)pool.KernelSize, (int)pool.Stride);
+        // max(v + b) = max(v) + b exactly (rounding is monotonic), so the bias is added to the pooled output.
+        var output = EventConvolution(flat, window) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
+        return output.unflatten(0, [steps, batch]);
+    }
+
+    private void RequireInput(Tensor input)
+    {
         if (input.dim() != 4 || input.shape[1] != InChannels || OutputSize(input.shape[2]) < 1 || OutputSize(input.shape[3]) < 1)
             throw new ArgumentException(
                 $"Conv2d({InChannels}, {OutChannels}, kernel {KernelSize}) expects input [N, {InChannels}, H, W] with H, W >= {KernelSize - 2 * _padding}, got {ShapeOf(input)}.",
                 nameof(input));
+    }
+
+    /// <summary>The event-driven or gathered convolution without bias (pooled by <paramref name="pool"/> when given), or null where neither applies.</summary>
+    private Tensor? EventConvolution(Tensor input, PoolWindow? pool) =>
+        SparseInputConv.TryConv(input, Param("weight"), _stride, _padding, pool) ?? GatherConv.TryConv(input, Param("weight"), _stride, _padding, pool);
+
+    /// <summary>Adds the bias in place: no second output-sized buffer.</summary>
+    private Tensor WithBias(Tensor output) => HasBias ? output.add_(Param("bias").view(-1, 1, 1)) : output;
+
+    /// <summary>libtorch's convolution, in chunks of <see cref="ChunkSamples"/> when <see cref="Fused"/>.</summary>
+    private Tensor Dense(Tensor input)
+    {
         var bias = HasBias ? Param("bias") : null;
-        if (Fused && (SparseInputConv.TryConv(input, Param("weight"), _stride, _padding) ?? GatherConv.TryConv(input, Param("weight"), _stride, _padding)) is { } events)
-            return bias is null ? events : events.add_(bias.view(-1, 1, 1)); // in place: no second output-sized buffer
         if (!Fused || input.shape[0] <= ChunkSamples) return Convolve(input, bias);
         return cat(input.split(ChunkSamples).Select(chunk => Convolve(chunk, bias)).ToArray());
     }

@@ -49,6 +49,12 @@ public sealed class Sequential : SpikingModule
                 i++;
                 continue;
             }
+            if (layer is Conv2d conv && i + 1 < _layers.Length && _layers[i + 1] is MaxPool2d pool && conv.SequencePooled(x, pool) is { } pooled)
+            {
+                x = pooled;
+                i++;
+                continue;
+            }
             x = layer is SpikingModule s ? s.Sequence(x) : layer.forward(x.flatten(0, 1)).unflatten(0, [x.shape[0], x.shape[1]]);
         }
         return x;

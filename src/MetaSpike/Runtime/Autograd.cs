@@ -69,4 +69,13 @@ public static class Autograd
     /// <summary>The gradient of a scalar <paramref name="output"/> with respect to one input.</summary>
     public static Tensor Grad(Tensor output, Tensor input, bool createGraph = false) =>
         Grad([output], [input], null, createGraph)[0];
+
+    /// <summary>Whether an operation on these tensors would be recorded: grad mode is on and one of them requires grad.</summary>
+    internal static bool Records(params ReadOnlySpan<Tensor?> tensors)
+    {
+        if (!is_grad_enabled()) return false;
+        foreach (var t in tensors)
+            if (t is { requires_grad: true }) return true;
+        return false;
+    }
 }

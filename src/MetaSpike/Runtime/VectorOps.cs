@@ -25,6 +25,24 @@ internal static class VectorOps
     }
 
     /// <summary>
+    /// target = source where source &gt; target or source is NaN, element by element: a running maximum with
+    /// max pooling's rule (the first maximum stays, a NaN wins), in registers of <see cref="Vector{T}"/> with a scalar tail.
+    /// </summary>
+    public static void MaxInto<T>(Span<T> target, ReadOnlySpan<T> source) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
+            for (int v = 0; v < tv.Length; v++) tv[v] = Vector.ConditionalSelect(Vector.GreaterThan(sv[v], tv[v]) | ~Vector.Equals(sv[v], sv[v]), sv[v], tv[v]);
+            i = tv.Length * Vector<T>.Count;
+        }
+        for (; i < target.Length; i++)
+            if (source[i] > target[i] || T.IsNaN(source[i])) target[i] = source[i];
+    }
+
+    /// <summary>
     /// target [columns, rows] = source [rows, columns]ᵀ in 16 x 16 tiles, so that reads and writes both stay within a
     /// few cache lines (an element-by-element transpose of a sample's 64 KB measured several times slower).
     /// </summary>

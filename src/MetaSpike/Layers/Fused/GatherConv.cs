@@ -42,24 +42,29 @@ internal static class GatherConv
     /// <see cref="ConvGeometry.Of"/> refuses the shapes, the output channels are not a whole number of 256-bit
     /// registers, or x is denser than <see cref="MaxDensity"/>. Where a gradient is recorded (grad mode on and x or
     /// weight requires grad) the result is a <see cref="GatherConvFunction"/> node, which also needs a padding of at
-    /// most K - 1 and at most <see cref="MaxRecordedOutPlane"/> output positions per channel.
+    /// most K - 1 and at most <see cref="MaxRecordedOutPlane"/> output positions per channel. With a
+    /// <paramref name="pool"/> window each sample's output is max-pooled before it is written; that needs no recorded
+    /// gradient (else null).
     /// </summary>
-    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding)
+    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null)
     {
         if (!Vector256.IsHardwareAccelerated || ConvGeometry.Of(x, weight, stride, padding) is not { } g
             || g.OutChannels % (x.dtype == ScalarType.Float32 ? Vector256<float>.Count : Vector256<double>.Count) != 0)
             return null;
-        bool records = is_grad_enabled() && (x.requires_grad || weight.requires_grad);
-        if (records && (g.Padding > g.Kernel - 1 || g.OutPlane > MaxRecordedOutPlane)) return null;
+        bool records = Autograd.Records(x, weight);
+        if (records && (pool is not null || g.Padding > g.Kernel - 1 || g.OutPlane > MaxRecordedOutPlane)) return null;
         var input = x.contiguous();
         double density = x.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input);
         if (density > MaxDensity) return null;
-        return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g);
+        return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g, pool);
     }
 
-    /// <summary>conv2d(x, weight) without bias by the gathered kernel; x contiguous, shapes as <paramref name="g"/> says.</summary>
-    internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g) =>
-        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g) : Convolve<double>(x, weight, g);
+    /// <summary>
+    /// conv2d(x, weight) without bias by the gathered kernel, each sample's output max-pooled by <paramref name="pool"/>
+    /// when given; x contiguous, shapes as <paramref name="g"/> says.
+    /// </summary>
+    internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool = null) =>
+        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, pool) : Convolve<double>(x, weight, g, pool);
 
     /// <summary>
     /// The weight gradient of conv2d(x, W) for the output gradient <paramref name="grad"/>: [Cout, Cin, K, K], each
@@ -68,15 +73,16 @@ internal static class GatherConv
     internal static Tensor WeightGrad(Tensor x, Tensor grad, ConvGeometry g) =>
         x.dtype == ScalarType.Float32 ? WeightGrad<float>(x, grad, g) : WeightGrad<double>(x, grad, g);
 
-    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var wt = weight.permute(2, 3, 1, 0).contiguous(); // [K, K, Cin, Cout]: a tap's weight row for one input channel is contiguous
         int n = (int)x.shape[0];
-        var output = empty([n, g.OutChannels, g.OutHeight, g.OutWidth], weight.dtype);
+        var writer = new SampleOutput(g, pool);
+        var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
         KernelThreads.OneOrTwoParts(Halves(n, g), n / 2, n, Wide<T>(g)
-            ? (n0, n1) => new Kernel<T>(g).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
-            : (n0, n1) => new Kernel<T>(g).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1));
+            ? (n0, n1) => new Kernel<T>(g, writer).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
+            : (n0, n1) => new Kernel<T>(g, writer).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1));
         return output;
     }
 
@@ -115,7 +121,7 @@ internal static class GatherConv
     }
 
     /// <summary>One thread's buffers: per-pixel nonzero lists of the current sample and its channel-last output.</summary>
-    private sealed unsafe class Kernel<T>(ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed unsafe class Kernel<T>(ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly int[] _counts = new int[g.Height * g.Width];
         private readonly int[] _rows = new int[g.Height * g.Width * g.InChannels];
@@ -147,7 +153,7 @@ internal static class GatherConv
                                 AddRows<T, TL, TV>(sums + (long)(oy * g.OutWidth + ox) * cout, tap, rows + p * cin, values + p * cin, counts[p], registers);
                         }
                     }
-                    VectorOps.Transpose(sums, g.OutPlane, cout, output + (long)n * cout * g.OutPlane);
+                    writer.Write(sums, output, n);
                 }
             }
         }

@@ -37,8 +37,11 @@ internal sealed record ConvGeometry(int InChannels, int Height, int Width, int O
 /// <summary>A convolution of a constant sparse input with a dense argument, in the two directions its autograd node needs.</summary>
 internal interface ISparseConvInput
 {
-    /// <summary>The convolution of the input with weights W [Cout, Cin, K, K]: a new [N, Cout, OH, OW].</summary>
-    Tensor Convolve(Tensor weight);
+    /// <summary>
+    /// The convolution of the input with weights W [Cout, Cin, K, K]: a new [N, Cout, OH, OW], or with a
+    /// <paramref name="pool"/> window each sample's output max-pooled by it (not differentiable: gradient-free runs).
+    /// </summary>
+    Tensor Convolve(Tensor weight, PoolWindow? pool);
 
     /// <summary>The adjoint in W: the weight gradient [Cout, Cin, K, K] for an output gradient G [N, Cout, OH, OW].</summary>
     Tensor WeightGrad(Tensor grad);
@@ -59,12 +62,13 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
 
     public SparseConvInput(SparseRows<T> rows, ConvGeometry geometry) => (_rows, _g) = (rows, geometry);
 
-    public unsafe Tensor Convolve(Tensor weight)
+    public unsafe Tensor Convolve(Tensor weight, PoolWindow? pool)
     {
         var wt = weight.permute(1, 2, 3, 0).contiguous();
-        var output = empty([_rows.Rows, _g.OutChannels, _g.OutHeight, _g.OutWidth], weight.dtype);
+        var writer = new SampleOutput(_g, pool);
+        var output = writer.Allocate(_rows.Rows, weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        Samples((n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
+        Samples((n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
         return output;
     }
 
@@ -107,11 +111,12 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         void End(int n);
     }
 
-    /// <summary>Forward: the position's output channels += value · the tap's weight column; the sample's scratch starts at zero and is written out channel-first.</summary>
+    /// <summary>Forward: the position's output channels += value · the tap's weight column; the sample's scratch starts at zero and is written out by the <see cref="SampleOutput"/>.</summary>
     private unsafe struct ScatterWeights : ITapVisitor
     {
         public T* Weights, Output;
         public int Channels, Plane;
+        public SampleOutput Writer;
         private T* _scratch;
 
         public void Begin(int n, T* scratch)
@@ -123,7 +128,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         public readonly void Visit(int position, int tap, T value) =>
             VectorOps.AddScaled(new Span<T>(_scratch + (long)position * Channels, Channels), new ReadOnlySpan<T>(Weights + (long)tap * Channels, Channels), value);
 
-        public readonly void End(int n) => VectorOps.Transpose(_scratch, Plane, Channels, Output + (long)n * Channels * Plane);
+        public readonly void End(int n) => Writer.Write(_scratch, Output, n);
     }
 
     /// <summary>Weight gradient: the tap's weight column += value · the position's output gradients, read channel-last from the scratch.</summary>
@@ -176,16 +181,18 @@ internal static class SparseInputConv
     /// <summary>
     /// conv2d(x, weight) without bias skipping x's zeros, or null when the event-driven convolution does not apply:
     /// x carries a gradient, is not a CPU float32/float64 [N, Cin, H, W] of weight's dtype, the stride is not 1, or x is
-    /// denser than <see cref="SparseInputMatmul.MaxDensity"/>.
+    /// denser than <see cref="SparseInputMatmul.MaxDensity"/>. With a <paramref name="pool"/> window each sample's output
+    /// is max-pooled before it is written; that needs a weight that records no gradient (else null).
     /// </summary>
-    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding)
+    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null)
     {
-        if (x.requires_grad || ConvGeometry.Of(x, weight, stride, padding) is not { } g) return null;
+        if (x.requires_grad || ConvGeometry.Of(x, weight, stride, padding) is not { } g || (pool is not null && Autograd.Records(weight))) return null;
         var flat = x.reshape(x.shape[0], -1).contiguous();
         ISparseConvInput? input = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(flat, SparseInputMatmul.MaxDensity) is { } r32 ? new SparseConvInput<float>(r32, g) : null
             : SparseRows<double>.From(flat, SparseInputMatmul.MaxDensity) is { } r64 ? new SparseConvInput<double>(r64, g) : null;
-        return input is null ? null : SparseConvFunction.apply(weight, input, false);
+        if (input is null) return null;
+        return pool is null ? SparseConvFunction.apply(weight, input, false) : input.Convolve(weight, pool);
     }
 }
 
@@ -204,7 +211,7 @@ internal sealed class SparseConvFunction : torch.autograd.SingleTensorFunction<S
         var (dense, input, transposed) = ((Tensor)vars[0], (ISparseConvInput)vars[1], (bool)vars[2]);
         ctx.save_data(InputKey, input);
         ctx.save_data(TransposedKey, transposed);
-        return transposed ? input.WeightGrad(dense) : input.Convolve(dense.contiguous());
+        return transposed ? input.WeightGrad(dense) : input.Convolve(dense.contiguous(), null);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>

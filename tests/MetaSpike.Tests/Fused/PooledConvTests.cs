@@ -1,0 +1,100 @@
+using MetaSpike.Layers;
+using MetaSpike.Layers.Fused;
+using MetaSpike.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using static MetaSpike.Tests.Fused.FusedTestNets;
+
+namespace MetaSpike.Tests.Fused;
+
+/// <summary>
+/// A convolution followed by max pooling without a recorded gradient (burn-in, evaluation), where the event-driven
+/// and gathered convolutions pool each sample's output before writing it: the running maximum's rule by hand,
+/// libtorch's convolution and pooling as reference for both kernels and several windows, bit-for-bit agreement with
+/// the layers run one after the other, and the cases left to the unpooled path.
+/// </summary>
+[Collection(GlobalRandomCollection.Name)]
+public class PooledConvTests
+{
+    [Fact]
+    public void The_running_maximum_keeps_the_first_maximum_and_lets_NaN_win()
+    {
+        // 19 entries: two 8-lane registers and a scalar tail (or one 16-lane register and the tail).
+        float[] target = [1, 5, float.NaN, -0f, 2, 2, 0, 7, 1, 5, float.NaN, -0f, 2, 2, 0, 7, 1, float.NaN, 3];
+        float[] source = [2, 4, 1, 0f, float.NaN, 2, -1, 8, 2, 4, 1, 0f, float.NaN, 2, -1, 8, 0, 1, float.NaN];
+        float[] expected = [2, 5, float.NaN, -0f, float.NaN, 2, 0, 8, 2, 5, float.NaN, -0f, float.NaN, 2, 0, 8, 1, float.NaN, float.NaN];
+        VectorOps.MaxInto<float>(target, source);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), target.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
+    [InlineData(2, 2)] // workload (c)'s windows
+    [InlineData(3, 2)] // overlapping windows, a row and a column left over
+    [InlineData(2, 3)] // gaps between windows
+    public void Both_kernels_equal_libtorchs_convolution_then_pooling(int window, int stride)
+    {
+        var generator = new Generator(47);
+        var events = rand([6, 2, 11, 9], dtype: float64, generator: generator).lt(0.06).to(float64);      // event frames: the event-driven kernel
+        var spikes = rand([5, 6, 11, 9], dtype: float64, generator: generator).lt(0.35).to(float64);      // hidden spikes: the gathered kernel
+        var graded = spikes * randn([5, 6, 11, 9], dtype: float64, generator: generator);
+        using var _ = no_grad();
+        var pool = new PoolWindow(window, stride);
+        foreach (var (x, outChannels, padding) in new[] { (events, 32, 2), (spikes, 16, 1), (graded, 24, 0) })
+        {
+            var weight = randn([outChannels, x.shape[1], 3, 3], dtype: float64, generator: generator);
+            var expected = nn.functional.max_pool2d(nn.functional.conv2d(x, weight, padding: [padding, padding]), [window, window], [stride, stride]);
+            var pooled = (x.shape[1] == 2 ? SparseInputConv.TryConv(x, weight, 1, padding, pool) : GatherConv.TryConv(x, weight, 1, padding, pool))!;
+            Assert.NotNull(pooled);
+            Close(expected, pooled, 1e-12, $"float64, {x.shape[1]} input channels");
+            var single = (x.shape[1] == 2
+                ? SparseInputConv.TryConv(x.to(float32), weight.to(float32), 1, padding, pool)
+                : GatherConv.TryConv(x.to(float32), weight.to(float32), 1, padding, pool))!;
+            Close(expected.to(float32), single, 1e-4, $"float32, {x.shape[1]} input channels");
+        }
+    }
+
+    [Theory]
+    [InlineData(0.05)] // event frames: the event-driven kernel
+    [InlineData(0.35)] // hidden spikes: the gathered kernel
+    [InlineData(0.9)]  // dense: libtorch's convolution, then the pooling kernel
+    public void A_fused_sequence_equals_its_layers_run_one_after_the_other_bit_for_bit(double density)
+    {
+        manual_seed(5);
+        var conv = new Conv2d(3, 16, 5, padding: 2) { Fused = true };
+        var pool = new MaxPool2d(2) { Fused = true };
+        var net = new Sequential(conv, pool);
+        var x = rand([7, 4, 3, 12, 10]).lt(density).to(float32);
+        using var _ = no_grad();
+        var pooled = net.Sequence(x);
+        var separate = pool.Sequence(conv.Sequence(x));
+        Assert.Equal([7, 4, 16, 6, 5], pooled.shape);
+        Assert.True(pooled.eq(separate).all().item<bool>(), "the bias added after pooling gives the same bits as before it");
+        Assert.NotNull(conv.SequencePooled(x, pool));
+    }
+
+    [Fact]
+    public void Recorded_gradients_unfused_layers_and_windows_past_the_output_take_the_layers_in_turn()
+    {
+        manual_seed(6);
+        var conv = new Conv2d(2, 8, 3, padding: 1) { Fused = true };
+        var pool = new MaxPool2d(2) { Fused = true };
+        var x = rand([3, 2, 2, 6, 6]).lt(0.1).to(float32);
+        Assert.Null(conv.SequencePooled(x, pool)); // the weight requires grad and grad mode is on
+        using (no_grad())
+        {
+            Assert.NotNull(conv.SequencePooled(x, pool));
+            Assert.Null(conv.SequencePooled(x, new MaxPool2d(2)));
+            Assert.Null(conv.SequencePooled(x, new MaxPool2d(7) { Fused = true }));
+            conv.Fused = false;
+            Assert.Null(conv.SequencePooled(x, pool));
+            conv.Fused = true;
+            var error = Assert.Throws<ArgumentException>(() => conv.SequencePooled(rand([3, 2, 5, 6, 6]), pool));
+            Assert.Contains("Conv2d(2, 8, kernel 3)", error.Message);
+        }
+        var seq = new Sequential(conv, pool);
+        var y = seq.Sequence(x);
+        Assert.True(y.requires_grad);
+        y.sum().backward();
+        Assert.NotNull(conv.parameters().First().grad);
+    }
+}
