@@ -13,8 +13,9 @@ namespace MetaSpike.Layers.Fused;
 /// output position: each output's channels are the sum, over the kernel taps and over the input channels that fired at
 /// the tapped pixel, of the weight rows [tap, channel, :], so the zeros cost nothing and padding taps are skipped
 /// instead of multiplied by zero. libtorch (oneDNN) convolves every input, zero or not. Per sample the input is turned
-/// into per-pixel lists of its nonzero channels, the taps are visited one at a time (a tap's weights, [Cin, Cout],
-/// stay in the L1 cache while all positions use them), and the channel-last sums are written out channel-first.
+/// into per-pixel lists of its nonzero channels, the taps are visited in horizontal pairs (a pair's weights,
+/// 2 x [Cin, Cout], stay in the cache while all positions use them, and each loaded list entry feeds the two outputs
+/// that read its pixel through the pair), and the channel-last sums are written out channel-first.
 /// Without a recorded gradient (burn-in, evaluation) it serves any plane; in a gradient window it is an autograd node
 /// whose weight gradient is gathered the same way, per input channel over its nonzero pixels.
 /// </summary>
@@ -139,18 +140,30 @@ internal static class GatherConv
                 {
                     ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
                     Array.Clear(_sums);
+                    long tapSize = (long)cin * cout;
                     for (int ky = 0; ky < k; ky++)
-                    for (int kx = 0; kx < k; kx++)
+                    for (int kx = 0; kx < k; kx += 2)
                     {
-                        T* tap = wt + (long)(ky * k + kx) * cin * cout;
+                        // Taps kx and kx + 1 read input column ix for outputs ix - kx + pad and one to its left: where both
+                        // exist, each loaded list entry feeds both (twice the accumulators per entry and per list walk).
+                        T* tap = wt + (ky * k + kx) * tapSize;
+                        bool pair = kx + 1 < k;
                         int oy0 = Math.Max(0, pad - ky), oy1 = Math.Min(g.OutHeight, g.Height + pad - ky);
-                        int ox0 = Math.Max(0, pad - kx), ox1 = Math.Min(g.OutWidth, g.Width + pad - kx);
+                        int ix0 = Math.Max(0, kx - pad), ix1 = Math.Min(g.Width, kx - pad + g.OutWidth + (pair ? 1 : 0));
                         for (int oy = oy0; oy < oy1; oy++)
-                        for (int ox = ox0; ox < ox1; ox++)
+                        for (int ix = ix0; ix < ix1; ix++)
                         {
-                            int p = (oy + ky - pad) * g.Width + ox + kx - pad;
-                            if (counts[p] != 0)
-                                AddRows<T, TL, TV>(sums + (long)(oy * g.OutWidth + ox) * cout, tap, rows + p * cin, values + p * cin, counts[p], registers);
+                            int p = (oy + ky - pad) * g.Width + ix, count = counts[p];
+                            if (count == 0) continue;
+                            int ox = ix - kx + pad;
+                            T* sum = sums + (long)(oy * g.OutWidth + ox) * cout;
+                            bool here = ox < g.OutWidth, left = pair && ox >= 1;
+                            if (here && left)
+                                AddRowPairs<T, TL, TV>(sum, -cout, tap, -(int)tapSize, rows + p * cin, values + p * cin, count, registers);
+                            else if (here)
+                                AddRows<T, TL, TV>(sum, tap, rows + p * cin, values + p * cin, count, registers);
+                            else
+                                AddRows<T, TL, TV>(sum - cout, tap + tapSize, rows + p * cin, values + p * cin, count, registers);
                         }
                     }
                     writer.Write(sums, output, n);
