@@ -125,7 +125,9 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// nonzero (hidden spikes: each output sums the weight rows of the channels that fired under its taps) when no
     /// gradient is recorded, or with one where the output planes are small (at most 32 positions,
     /// where libtorch's convolution is least efficient) — and, for other inputs, libtorch's convolution in chunks of
-    /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order.
+    /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order. In a
+    /// <see cref="Sequential"/>, followed by a fused <see cref="MaxPool2d"/> and with no gradient recorded, the
+    /// event-driven and gathered convolutions pool each sample's output before writing it.
     /// </summary>
     public bool Fused { get; set; }
 
