@@ -67,6 +67,13 @@ internal static unsafe class KernelThreads
         For(2, part => range(part == 0 ? 0 : middle, part == 0 ? middle : end));
 
     /// <summary>
+    /// Whether a kernel over <paramref name="items"/> independent items (samples, planes, rows) doing
+    /// <paramref name="work"/> units in all is worth two threads: two items or more, at least
+    /// <paramref name="minimumWork"/>, and torch allowed two threads.
+    /// </summary>
+    public static bool Splits(int items, long work, long minimumWork) => items >= 2 && work >= minimumWork && get_num_threads() >= 2;
+
+    /// <summary>
     /// Runs <paramref name="range"/>(0, <paramref name="end"/>) on this thread, or, when <paramref name="split"/>, as
     /// the two parts (0, <paramref name="middle"/>) and (<paramref name="middle"/>, <paramref name="end"/>) (see <see cref="TwoParts"/>).
     /// </summary>
@@ -74,6 +81,21 @@ internal static unsafe class KernelThreads
     {
         if (split) TwoParts(middle, end, range);
         else range(0, end);
+    }
+
+    /// <summary>
+    /// A sum over items 0 .. <paramref name="end"/> - 1 that <paramref name="range"/>(i0, i1, part) adds into a zeroed
+    /// tensor of <paramref name="shape"/> (part: its memory): one tensor filled on this thread, or, when
+    /// <paramref name="split"/>, one per half on two threads (no two threads add into the same memory), the second
+    /// added to the first at the end. The tensors are made here, on the calling thread.
+    /// </summary>
+    public static Tensor SumOverHalves(bool split, int end, long[] shape, ScalarType dtype, Action<int, int, nint> range)
+    {
+        var parts = new Tensor[split ? 2 : 1];
+        for (int i = 0; i < parts.Length; i++) parts[i] = zeros(shape, dtype);
+        var memory = parts.Select(t => (nint)TensorMemory.Pointer<byte>(t)).ToArray();
+        OneOrTwoParts(split, end / 2, end, (i0, i1) => range(i0, i1, memory[i0 == 0 ? 0 : 1]));
+        return split ? parts[0].add_(parts[1]) : parts[0];
     }
 
     /// <summary>One OpenMP team member: parts member, member + team size, ...; exceptions are kept for the caller (they cannot cross native frames).</summary>

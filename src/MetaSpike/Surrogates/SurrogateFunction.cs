@@ -119,8 +119,8 @@ public abstract class SurrogateFunction : nn.Module<Tensor, Tensor>, IParameterO
     internal Tensor? TryThresholdSpike(Tensor v, Tensor spikes, double threshold, double scale)
     {
         if (HasTrainedHyperparameter) return null;
+        if (!Autograd.Records(v)) return spikes;
         var theta = Hyperparameters();
-        if (!torch.is_grad_enabled() || !v.requires_grad) return spikes;
         var args = new object[theta.Count + 5];
         (args[0], args[1], args[2], args[3], args[4]) = (v, new ThresholdSpikeFunction.GivenSpikes(spikes), this, threshold, scale);
         for (int i = 0; i < theta.Count; i++) args[i + 5] = theta[i];

@@ -46,6 +46,44 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void A_sum_over_halves_adds_each_halfs_own_part()
+    {
+        // Items 0..9, item i adds i to element i % 3 of a [3] float64 part: sums 0+3+6+9, 1+4+7, 2+5+8.
+        foreach (bool split in new[] { false, true })
+        {
+            var parts = new System.Collections.Concurrent.ConcurrentBag<nint>();
+            var sum = KernelThreads.SumOverHalves(split, 10, [3], ScalarType.Float64, (i0, i1, part) =>
+            {
+                parts.Add(part);
+                var values = new double[3];
+                for (int i = i0; i < i1; i++) values[i % 3] += i;
+                System.Runtime.InteropServices.Marshal.Copy(values, 0, part, 3);
+            });
+            Assert.Equal([18.0, 12.0, 15.0], sum.data<double>().ToArray());
+            Assert.Equal(split ? 2 : 1, parts.Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public void Splitting_needs_two_items_enough_work_and_two_threads()
+    {
+        int before = get_num_threads();
+        try
+        {
+            set_num_threads(2);
+            Assert.True(KernelThreads.Splits(2, 100, 100));
+            Assert.False(KernelThreads.Splits(1, 100, 100));
+            Assert.False(KernelThreads.Splits(2, 99, 100));
+            set_num_threads(1);
+            Assert.False(KernelThreads.Splits(2, 100, 100));
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+
+    [Fact]
     public void An_exception_in_a_part_reaches_the_caller()
     {
         var error = Assert.Throws<InvalidOperationException>(() =>

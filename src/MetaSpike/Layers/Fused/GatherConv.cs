@@ -91,15 +91,10 @@ internal static class GatherConv
     {
         var source = grad.contiguous();
         int n = (int)x.shape[0];
-        bool split = Halves(n, g);
-        var parts = new Tensor[split ? 2 : 1];
-        for (int i = 0; i < parts.Length; i++) parts[i] = zeros([g.Kernel, g.Kernel, g.InChannels, g.OutChannels], grad.dtype);
         var (xa, ga) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(source));
-        var pa = parts.Select(t => (nint)TensorMemory.Pointer<T>(t)).ToArray();
-        KernelThreads.OneOrTwoParts(split, n / 2, n, Wide<T>(g)
-            ? (n0, n1) => new GradKernel<T>(g).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)ga, (T*)pa[n0 == 0 ? 0 : 1], n0, n1)
-            : (n0, n1) => new GradKernel<T>(g).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)ga, (T*)pa[n0 == 0 ? 0 : 1], n0, n1));
-        var sum = parts.Length == 1 ? parts[0] : parts[0].add_(parts[1]);
+        var sum = KernelThreads.SumOverHalves(Halves(n, g), n, [g.Kernel, g.Kernel, g.InChannels, g.OutChannels], grad.dtype, Wide<T>(g)
+            ? (n0, n1, part) => new GradKernel<T>(g).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)ga, (T*)part, n0, n1)
+            : (n0, n1, part) => new GradKernel<T>(g).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)ga, (T*)part, n0, n1));
         return sum.permute(3, 2, 0, 1).contiguous();
     }
 
@@ -108,7 +103,7 @@ internal static class GatherConv
 
     /// <summary>Whether the samples are split over two threads: two or more samples, enough work and two threads.</summary>
     private static bool Halves(int samples, ConvGeometry g) =>
-        samples >= 2 && (long)samples * g.OutPlane * g.OutChannels * g.Kernel * g.Kernel >= 1 << 18 && get_num_threads() >= 2;
+        KernelThreads.Splits(samples, (long)samples * g.OutPlane * g.OutChannels * g.Kernel * g.Kernel, 1 << 18);
 
     /// <summary>The fraction of nonzeros in every <see cref="DensityStride"/>-th sample.</summary>
     private static unsafe double SampledDensity<T>(Tensor input) where T : unmanaged, INumber<T>

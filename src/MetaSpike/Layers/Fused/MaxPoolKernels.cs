@@ -94,7 +94,7 @@ internal static unsafe class MaxPoolKernels
 
     /// <summary>Runs planes [0, Planes) in two halves on two threads when the work is large enough (planes are independent).</summary>
     private static void Split(PoolGeometry g, Action<int, int> planes) =>
-        KernelThreads.OneOrTwoParts((long)g.Planes * g.OutHeight * g.OutWidth >= ParallelWork && g.Planes >= 2 && get_num_threads() >= 2,
+        KernelThreads.OneOrTwoParts(KernelThreads.Splits(g.Planes, (long)g.Planes * g.OutHeight * g.OutWidth, ParallelWork),
             g.Planes / 2, g.Planes, planes);
 
     /// <summary>
@@ -226,7 +226,7 @@ internal sealed class MaxPoolFunction : torch.autograd.SingleTensorFunction<MaxP
     /// <summary>Pools <paramref name="x"/> with the kernels; gradients of any order reach x when it requires them.</summary>
     public static Tensor Pool(Tensor x, PoolGeometry geometry)
     {
-        if (!(x.requires_grad && is_grad_enabled())) return MaxPoolKernels.Forward(x, geometry, withRoutes: false).Y;
+        if (!Autograd.Records(x)) return MaxPoolKernels.Forward(x, geometry, withRoutes: false).Y;
         return apply(x, geometry);
     }
 

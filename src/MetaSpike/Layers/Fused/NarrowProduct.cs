@@ -62,46 +62,22 @@ internal static class NarrowProduct
         long rows = a.shape[0];
         // W is the second operand of Project and Expand, X of Correlate: k is always its width.
         var (n, k) = (kind == NarrowProductKind.Project ? b.shape[0] : a.shape[1], b.shape[1]);
-        var result = kind switch
-        {
-            NarrowProductKind.Project => empty([rows, n], a.dtype),
-            NarrowProductKind.Expand => empty([rows, k], a.dtype),
-            _ => zeros([n, k], a.dtype),
-        };
-        if (a.dtype == ScalarType.Float32) Run<float>(kind, a, b, result, (int)rows, (int)n, (int)k);
-        else Run<double>(kind, a, b, result, (int)rows, (int)n, (int)k);
-        return result;
+        return a.dtype == ScalarType.Float32 ? Run<float>(kind, a, b, (int)rows, (int)n, (int)k) : Run<double>(kind, a, b, (int)rows, (int)n, (int)k);
     }
 
-    private static unsafe void Run<T>(NarrowProductKind kind, Tensor a, Tensor b, Tensor result, int rows, int n, int k)
+    private static unsafe Tensor Run<T>(NarrowProductKind kind, Tensor a, Tensor b, int rows, int n, int k)
         where T : unmanaged, INumber<T>
     {
-        var (ap, bp, rp) = ((nint)TensorMemory.Pointer<T>(a), (nint)TensorMemory.Pointer<T>(b), (nint)TensorMemory.Pointer<T>(result));
-        bool parallel = (long)rows * k >= ParallelElements && rows >= 2 && get_num_threads() >= 2;
-        switch (kind)
-        {
-            case NarrowProductKind.Project:
-                KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, (r0, r1) => Project((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
-                break;
-            case NarrowProductKind.Expand:
-                KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, (r0, r1) => Expand((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
-                break;
-            default:
-                if (!parallel)
-                {
-                    Correlate((T*)ap, (T*)bp, (T*)rp, n, k, 0, rows);
-                    break;
-                }
-                // Each half of the rows sums into its own [n, k] block; the second block is added at the end.
-                var partial = new T[n * k];
-                fixed (T* pp = partial)
-                {
-                    var pn = (nint)pp;
-                    KernelThreads.TwoParts(rows / 2, rows, (r0, r1) => Correlate((T*)ap, (T*)bp, r0 == 0 ? (T*)rp : (T*)pn, n, k, r0, r1));
-                    VectorOps.AddScaled(new Span<T>((T*)rp, n * k), partial, T.One);
-                }
-                break;
-        }
+        var (ap, bp) = ((nint)TensorMemory.Pointer<T>(a), (nint)TensorMemory.Pointer<T>(b));
+        bool parallel = KernelThreads.Splits(rows, (long)rows * k, ParallelElements);
+        if (kind == NarrowProductKind.Correlate)
+            return KernelThreads.SumOverHalves(parallel, rows, [n, k], a.dtype, (r0, r1, part) => Correlate((T*)ap, (T*)bp, (T*)part, n, k, r0, r1));
+        var result = empty([rows, kind == NarrowProductKind.Project ? n : k], a.dtype);
+        var rp = (nint)TensorMemory.Pointer<T>(result);
+        KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, kind == NarrowProductKind.Project
+            ? (r0, r1) => Project((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1)
+            : (r0, r1) => Expand((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
+        return result;
     }
 
     /// <summary>y[r, j] = Σ_c x[r, c] w[j, c] for rows r0 .. r1 - 1.</summary>

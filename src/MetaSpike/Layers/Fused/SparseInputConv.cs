@@ -68,25 +68,20 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var writer = new SampleOutput(_g, pool);
         var output = writer.Allocate(_rows.Rows, weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        Samples((n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
+        KernelThreads.OneOrTwoParts(Halves, _rows.Rows / 2, _rows.Rows, (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
         return output;
     }
 
     public unsafe Tensor WeightGrad(Tensor grad)
     {
         var source = grad.contiguous();
-        var parts = new Tensor[Halves ? 2 : 1];
-        for (int i = 0; i < parts.Length; i++) parts[i] = zeros([_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype);
         var gp = (nint)TensorMemory.Pointer<T>(source);
-        var pp = parts.Select(t => (nint)TensorMemory.Pointer<T>(t)).ToArray();
-        Samples((n0, n1) => EachSample(new GatherGradients { Weights = (T*)pp[n0 == 0 ? 0 : 1], Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
-        var sum = parts.Length == 1 ? parts[0] : parts[0].add_(parts[1]);
+        var sum = KernelThreads.SumOverHalves(Halves, _rows.Rows, [_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype,
+            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
         return sum.permute(3, 0, 1, 2).contiguous();
     }
 
-    private bool Halves => _rows.Rows >= 2 && (long)_rows.Index.Length * _g.Kernel * _g.Kernel * _g.OutChannels >= 1 << 16 && get_num_threads() >= 2;
-
-    private void Samples(Action<int, int> samples) => KernelThreads.OneOrTwoParts(Halves, _rows.Rows / 2, _rows.Rows, samples);
+    private bool Halves => KernelThreads.Splits(_rows.Rows, (long)_rows.Index.Length * _g.Kernel * _g.Kernel * _g.OutChannels, 1 << 16);
 
     /// <summary>Samples n0..n1 in turn, with one channel-last scratch of a sample's outputs: Begin, every tap, End.</summary>
     private unsafe void EachSample<TV>(TV visitor, int n0, int n1) where TV : struct, ITapVisitor

@@ -47,7 +47,7 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         // half gives up as soon as its count passes the limit (so a hidden layer's spikes, too dense, cost a short
         // count). The exact-size arrays are copied out at the end; the nonzeros are few, the matrix is what costs to read.
         var start = new int[rows + 1];
-        int middle = (long)rows * columns < ParallelScan || rows < 2 || get_num_threads() < 2 ? rows : rows / 2;
+        int middle = KernelThreads.Splits(rows, (long)rows * columns, ParallelScan) ? rows / 2 : rows;
         // Rented here, not on the worker threads: the pool keeps arrays per thread, and these are the large ones.
         var halves = new[] { Collected.Rent(limit, (long)middle * columns), Collected.Rent(limit, (long)(rows - middle) * columns) };
         try
