@@ -73,17 +73,21 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// </summary>
     internal Tensor? SequencePooled(Tensor input, MaxPool2d pool)
     {
-        var bias = HasBias ? Param("bias") : null;
-        if (!Fused || !pool.Fused || Autograd.Records(input, Param("weight"), bias)) return null;
+        if (!Fused || !pool.Fused) return null;
         RequireSequence(input);
         var (steps, batch) = (input.shape[0], input.shape[1]);
         var flat = input.flatten(0, 1);
         RequireInput(flat);
         if (OutputSize(flat.shape[2]) < pool.KernelSize || OutputSize(flat.shape[3]) < pool.KernelSize) return null;
         var window = new PoolWindow((int)pool.KernelSize, (int)pool.Stride);
+        var bias = HasBias ? Param("bias") : null;
         // max(v + b) = max(v) + b exactly (rounding is monotonic), so the bias is added to the pooled output.
-        var output = EventConvolution(flat, window) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
-        return output.unflatten(0, [steps, batch]);
+        Tensor? output;
+        if (Autograd.Records(input, Param("weight"), bias))
+            output = PooledConv.TryConv(flat, Param("weight"), _stride, _padding, window) is { } recorded ? (bias is null ? recorded : recorded + bias.view(-1, 1, 1)) : null;
+        else
+            output = EventConvolution(flat, window) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
+        return output?.unflatten(0, [steps, batch]);
     }
 
     private void RequireInput(Tensor input)

@@ -24,6 +24,9 @@ internal interface ILanes<TV, T> where T : unmanaged
     static abstract TV Divide(TV a, TV b);
     static abstract TV Max(TV a, TV b);
 
+    /// <summary>The sum of the lanes.</summary>
+    static abstract T Sum(TV a);
+
     /// <summary>1 where a &gt;= 0 (the Heaviside step, H(-0.0) = 1, H(NaN) = 0), else 0.</summary>
     static abstract TV StepAtZero(TV a);
 
@@ -55,6 +58,7 @@ internal readonly struct Lanes512<T> : ILanes<Vector512<T>, T> where T : unmanag
         : a * b + c;
     public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
     public static Vector512<T> Max(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
+    public static T Sum(Vector512<T> a) => Vector512.Sum(a);
     public static Vector512<T> StepAtZero(Vector512<T> a) => Vector512.GreaterThanOrEqual(a, Vector512<T>.Zero) & Vector512<T>.One;
     public static Vector512<T> Positive(Vector512<T> a) => Vector512.GreaterThan(a, Vector512<T>.Zero) & Vector512<T>.One;
     public static Vector512<T> Select(Vector512<T> c, Vector512<T> ifOne, Vector512<T> ifZero) =>
@@ -78,6 +82,7 @@ internal readonly struct Lanes256<T> : ILanes<Vector256<T>, T> where T : unmanag
         : a * b + c;
     public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
     public static Vector256<T> Max(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
+    public static T Sum(Vector256<T> a) => Vector256.Sum(a);
     public static Vector256<T> StepAtZero(Vector256<T> a) => Vector256.GreaterThanOrEqual(a, Vector256<T>.Zero) & Vector256<T>.One;
     public static Vector256<T> Positive(Vector256<T> a) => Vector256.GreaterThan(a, Vector256<T>.Zero) & Vector256<T>.One;
     public static Vector256<T> Select(Vector256<T> c, Vector256<T> ifOne, Vector256<T> ifZero) =>
@@ -98,6 +103,7 @@ internal readonly struct ScalarLanes<T> : ILanes<T, T> where T : unmanaged, IFlo
     public static T MultiplyAdd(T a, T b, T c) => T.FusedMultiplyAdd(a, b, c);
     public static T Divide(T a, T b) => a / b;
     public static T Max(T a, T b) => a > b ? a : b;
+    public static T Sum(T a) => a;
     public static T StepAtZero(T a) => a >= T.Zero ? T.One : T.Zero;
     public static T Positive(T a) => a > T.Zero ? T.One : T.Zero;
     public static T Select(T c, T ifOne, T ifZero) => c == T.One ? ifOne : ifZero;
