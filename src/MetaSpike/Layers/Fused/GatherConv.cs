@@ -49,9 +49,7 @@ internal static class GatherConv
     /// </summary>
     public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null)
     {
-        if (!Vector256.IsHardwareAccelerated || ConvGeometry.Of(x, weight, stride, padding) is not { } g
-            || g.OutChannels % (x.dtype == ScalarType.Float32 ? Vector256<float>.Count : Vector256<double>.Count) != 0)
-            return null;
+        if (ConvGeometry.Of(x, weight, stride, padding) is not { } g || !Takes(g.OutChannels, x.dtype)) return null;
         bool records = Autograd.Records(x, weight);
         if (records && (pool is not null || g.Padding > g.Kernel - 1 || g.OutPlane > MaxRecordedOutPlane)) return null;
         var input = x.contiguous();
@@ -59,6 +57,10 @@ internal static class GatherConv
         if (density > MaxDensity) return null;
         return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g, pool);
     }
+
+    /// <summary>Whether the kernel computes <paramref name="outChannels"/> output channels of <paramref name="dtype"/>: whole 256-bit registers of them.</summary>
+    internal static bool Takes(int outChannels, ScalarType dtype) =>
+        Vector256.IsHardwareAccelerated && outChannels % (dtype == ScalarType.Float32 ? Vector256<float>.Count : Vector256<double>.Count) == 0;
 
     /// <summary>
     /// conv2d(x, weight) without bias by the gathered kernel, each sample's output max-pooled by <paramref name="pool"/>
@@ -329,6 +331,25 @@ internal static class GatherConv
             }
             a.Store(s);
             b.Store(t);
+        }
+        for (; r + 2 <= registers; r += 2)
+        {
+            // Two registers per sum: still four independent chains (32 float channels in 512-bit registers).
+            T* s = sum + r * lanes, t = s + sumStride;
+            TV a0 = TL.Load(s), a1 = TL.Load(s + lanes), b0 = TL.Load(t), b1 = TL.Load(t + lanes);
+            for (int e = 0; e < count; e++)
+            {
+                var v = TL.Broadcast(value[e]);
+                T* x = source + row[e] + r * lanes, y = second + row[e] + r * lanes;
+                a0 = TL.MultiplyAdd(TL.Load(x), v, a0);
+                a1 = TL.MultiplyAdd(TL.Load(x + lanes), v, a1);
+                b0 = TL.MultiplyAdd(TL.Load(y), v, b0);
+                b1 = TL.MultiplyAdd(TL.Load(y + lanes), v, b1);
+            }
+            TL.Store(a0, s);
+            TL.Store(a1, s + lanes);
+            TL.Store(b0, t);
+            TL.Store(b1, t + lanes);
         }
         if (r < registers)
         {

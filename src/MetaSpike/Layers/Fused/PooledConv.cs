@@ -44,11 +44,26 @@ internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
     /// <summary>Values in one output channel's weights [K, K, Cin].</summary>
     public int Filter => Conv.Kernel * Row;
 
-    /// <summary>Where in a padded sample the window of pooled position <paramref name="q"/> starts, for pooling route <paramref name="route"/>.</summary>
-    public int Corner(int q, int route)
+    /// <summary>The window rows' layout.</summary>
+    public WindowRows Windows => new(Conv.Kernel, Row, RowStride);
+
+    /// <summary>
+    /// Where in a padded sample each window starts, by pooled position q and route r (the argmax offset in its pooling
+    /// window, row-major): Corners[q · k² + r], k the pooling window's side.
+    /// </summary>
+    public int[] Corners { get; } = CornerTable(Conv, Pool);
+
+    private static int[] CornerTable(ConvGeometry conv, PoolWindow pool)
     {
-        int oy = q / OutWidth * Pool.Stride + route / Pool.Kernel, ox = q % OutWidth * Pool.Stride + route % Pool.Kernel;
-        return (oy * PaddedWidth + ox) * Conv.InChannels;
+        int outWidth = pool.Out(conv.OutWidth), plane = pool.Out(conv.OutHeight) * outWidth, routes = pool.Kernel * pool.Kernel;
+        var table = new int[plane * routes];
+        for (int q = 0; q < plane; q++)
+        for (int r = 0; r < routes; r++)
+        {
+            int oy = q / outWidth * pool.Stride + r / pool.Kernel, ox = q % outWidth * pool.Stride + r % pool.Kernel;
+            table[q * routes + r] = (oy * (conv.Width + 2 * conv.Padding) + ox) * conv.InChannels;
+        }
+        return table;
     }
 }
 
@@ -102,6 +117,15 @@ internal static class PooledConv
     internal static Tensor InputGrad(Tensor grad, Tensor weight, Tensor routes, PooledConvShape s)
     {
         var g = s.Conv;
+        if (GatherConv.Takes(g.InChannels, grad.dtype))
+        {
+            // The transposed convolution of the gradient routed to the maxima (a quarter nonzero for 2 x 2 windows), as
+            // the gathered convolution with the flipped kernel: each input pixel's channels accumulate in registers.
+            var routed = MaxPoolKernels.Route(grad, routes, new PoolGeometry((int)grad.shape[0] * g.OutChannels, g.OutHeight, g.OutWidth, s.Pool.Kernel, s.Pool.Stride),
+                [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
+            var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
+            return GatherConv.Convolve(routed, weight.flip(2, 3).transpose(0, 1), transposed);
+        }
         var output = empty([grad.shape[0], g.InChannels, g.Height, g.Width], grad.dtype);
         var (wt, source) = (ChannelLastWeight(weight), grad.contiguous());
         RunOverSamples(source, output, (int)grad.shape[0], grad.dtype == ScalarType.Float32
@@ -178,6 +202,26 @@ internal static class PooledConv
                 new ReadOnlySpan<T>(plane + (long)y * rowValues, rowValues)
                     .CopyTo(new Span<T>(padded + ((long)(y + g.Padding) * s.PaddedWidth + g.Padding) * g.InChannels, rowValues));
         }
+
+        /// <summary>
+        /// One channel's windows by its routes: every pooled position's when <paramref name="source"/> is null, else
+        /// only those whose gradient is nonzero, with the gradient copied to <paramref name="value"/>. Returns how many.
+        /// </summary>
+        protected int Offsets(byte* route, int* offset, T* source, T* value)
+        {
+            int plane = Shape.OutPlane, routes = Shape.Pool.Kernel * Shape.Pool.Kernel, count = 0;
+            fixed (int* corners = Shape.Corners)
+                for (int q = 0; q < plane; q++)
+                {
+                    if (source != null)
+                    {
+                        if (source[q] == T.Zero) continue;
+                        value[count] = source[q];
+                    }
+                    offset[count++] = corners[q * routes + route[q]];
+                }
+            return count;
+        }
     }
 
     private sealed unsafe class ConvolveKernel<T>(PooledConvShape shape, Tensor x, Tensor wt, Tensor routes, Tensor output) : RangeKernel<T>(shape)
@@ -188,19 +232,18 @@ internal static class PooledConv
 
         protected override void Run<TL, TV>(int n0, int n1)
         {
-            var (cout, plane) = (Shape.Conv.OutChannels, Shape.OutPlane);
-            var (padded, pixels) = (new T[Shape.PaddedSample], new T[Shape.Conv.Height * Shape.Conv.Width * Shape.Conv.InChannels]);
+            var (cout, plane, windows) = (Shape.Conv.OutChannels, Shape.OutPlane, Shape.Windows);
+            var (padded, pixels, offsets) = (new T[Shape.PaddedSample], new T[Shape.Conv.Height * Shape.Conv.Width * Shape.Conv.InChannels], new int[plane]);
             fixed (T* p = padded, buffer = pixels)
+            fixed (int* offset = offsets)
                 for (int n = n0; n < n1; n++)
                 {
                     Pad((T*)_x, n, p, buffer, Shape);
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;
-                        T* filter = (T*)_w + (long)co * Shape.Filter, target = (T*)_out + at;
-                        byte* route = (byte*)_routes + at;
-                        for (int q = 0; q < plane; q++)
-                            target[q] = WindowRows.Dot<T, TL, TV>(filter, p + Shape.Corner(q, route[q]), Shape);
+                        Offsets((byte*)_routes + at, offset, null, null);
+                        windows.Dots<T, TL, TV>((T*)_w + (long)co * Shape.Filter, p, offset, plane, (T*)_out + at);
                     }
                 }
         }
@@ -215,20 +258,19 @@ internal static class PooledConv
         protected override void Run<TL, TV>(int n0, int n1)
         {
             var g = Shape.Conv;
-            var (cout, plane, pixels) = (g.OutChannels, Shape.OutPlane, g.Height * g.Width);
+            var (cout, plane, pixels, windows) = (g.OutChannels, Shape.OutPlane, g.Height * g.Width, Shape.Windows);
             int rowValues = g.Width * g.InChannels;
-            var (sums, interior) = (new T[Shape.PaddedSample], new T[pixels * g.InChannels]);
-            fixed (T* p = sums, buffer = interior)
+            var (sums, interior, offsets, values) = (new T[Shape.PaddedSample], new T[pixels * g.InChannels], new int[plane], new T[plane]);
+            fixed (T* p = sums, buffer = interior, value = values)
+            fixed (int* offset = offsets)
                 for (int n = n0; n < n1; n++)
                 {
                     Array.Clear(sums);
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;
-                        T* filter = (T*)_w + (long)co * Shape.Filter, source = (T*)_grad + at;
-                        byte* route = (byte*)_routes + at;
-                        for (int q = 0; q < plane; q++)
-                            if (source[q] != T.Zero) WindowRows.AddScaled<T, TL, TV>(p + Shape.Corner(q, route[q]), filter, source[q], Shape);
+                        int count = Offsets((byte*)_routes + at, offset, (T*)_grad + at, value);
+                        windows.AddScaled<T, TL, TV>(p, offset, value, count, (T*)_w + (long)co * Shape.Filter);
                     }
                     for (int y = 0; y < g.Height; y++)
                         new ReadOnlySpan<T>(p + ((long)(y + g.Padding) * Shape.PaddedWidth + g.Padding) * g.InChannels, rowValues)
@@ -239,14 +281,14 @@ internal static class PooledConv
     }
 
     /// <summary>
-    /// Output channels split over the threads; samples in chunks whose padded inputs stay in the cache, each channel's
-    /// windows of a chunk gathered into registers a few at a time.
+    /// Output channels split over the threads; samples in chunks whose padded inputs stay in the L1 cache, each
+    /// channel's windows of a chunk gathered into registers.
     /// </summary>
     private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor padded, Tensor grad, Tensor routes, Tensor output) : RangeKernel<T>(shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        /// <summary>Padded inputs per chunk: about this many bytes (half a 1 MB L2).</summary>
-        private const int ChunkBytes = 1 << 19;
+        /// <summary>Padded inputs per chunk: about this many bytes (most of a 48 KB L1).</summary>
+        private const int ChunkBytes = 40 << 10;
 
         private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _padded = (nint)TensorMemory.Pointer<T>(padded);
         private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _routes = (nint)TensorMemory.Pointer<byte>(routes);
@@ -267,7 +309,7 @@ internal static class PooledConv
 
         protected override void Run<TL, TV>(int c0, int c1)
         {
-            var (cout, plane) = (Shape.Conv.OutChannels, Shape.OutPlane);
+            var (cout, plane, windows) = (Shape.Conv.OutChannels, Shape.OutPlane, Shape.Windows);
             int chunk = Math.Max(1, ChunkBytes / (Shape.PaddedSample * sizeof(T)));
             var (offsets, values) = (new int[chunk * plane], new T[chunk * plane]);
             fixed (int* offset = offsets)
@@ -275,84 +317,157 @@ internal static class PooledConv
                 for (int n0 = 0; n0 < _samples; n0 += chunk)
                 {
                     int n1 = Math.Min(_samples, n0 + chunk);
-                    T* windows = (T*)_padded + (long)n0 * Shape.PaddedSample;
                     for (int co = c0; co < c1; co++)
                     {
                         int count = 0;
                         for (int n = n0; n < n1; n++)
                         {
                             long at = ((long)n * cout + co) * plane;
-                            T* source = (T*)_grad + at;
-                            byte* route = (byte*)_routes + at;
-                            for (int q = 0; q < plane; q++)
-                                if (source[q] != T.Zero)
-                                {
-                                    offset[count] = (n - n0) * Shape.PaddedSample + Shape.Corner(q, route[q]);
-                                    value[count++] = source[q];
-                                }
+                            int added = Offsets((byte*)_routes + at, offset + count, (T*)_grad + at, value + count);
+                            for (int e = count; e < count + added; e++) offset[e] += (n - n0) * Shape.PaddedSample;
+                            count += added;
                         }
-                        if (count > 0) WindowRows.Gather<T, TL, TV>((T*)_out + (long)co * Shape.Filter, windows, offset, value, count, Shape);
+                        if (count > 0) windows.Gather<T, TL, TV>((T*)_out + (long)co * Shape.Filter, (T*)_padded + (long)n0 * Shape.PaddedSample, offset, value, count);
                     }
                 }
         }
     }
 }
 
-/// <summary>The three loops over one window (K rows of <see cref="PooledConvShape.Row"/> contiguous values, <see cref="PooledConvShape.RowStride"/> apart) and a filter.</summary>
-internal static unsafe class WindowRows
+/// <summary>Where a window's K rows of <see cref="Row"/> contiguous values lie: <see cref="Stride"/> apart.</summary>
+/// <param name="Rows">Rows per window (K).</param>
+/// <param name="Row">Values per row (K · Cin), also a filter row.</param>
+/// <param name="Stride">Distance between rows of a window.</param>
+internal readonly record struct WindowRows(int Rows, int Row, int Stride)
 {
-    /// <summary>Σ filter · window over the K rows.</summary>
-    public static T Dot<T, TL, TV>(T* filter, T* window, PooledConvShape s) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
+    /// <summary>
+    /// results[e] = Σ filter · window at sample + offset[e], for <paramref name="count"/> windows: four at a time,
+    /// each filter register loaded once for the four (two loads per multiply-add would be the limit otherwise).
+    /// </summary>
+    public unsafe void Dots<T, TL, TV>(T* filter, T* sample, int* offset, int count, T* results) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
     {
-        int lanes = TL.Count, row = s.Row, vectorEnd = row - row % lanes;
-        TV a0 = TL.Broadcast(T.Zero), a1 = a0, a2 = a0, a3 = a0;
-        T tail = T.Zero;
-        for (int ky = 0; ky < s.Conv.Kernel; ky++)
+        int e = 0;
+        for (; e + 4 <= count; e += 4)
         {
-            T* w = filter + ky * row, x = window + (long)ky * s.RowStride;
-            int i = 0;
-            for (; i + 4 * lanes <= vectorEnd; i += 4 * lanes)
+            int lanes = TL.Count, vectorEnd = Row - Row % lanes;
+            TV a = TL.Broadcast(T.Zero), b = a, c = a, d = a;
+            T ta = T.Zero, tb = T.Zero, tc = T.Zero, td = T.Zero;
+            for (int ky = 0; ky < Rows; ky++)
             {
-                a0 = TL.MultiplyAdd(TL.Load(w + i), TL.Load(x + i), a0);
-                a1 = TL.MultiplyAdd(TL.Load(w + i + lanes), TL.Load(x + i + lanes), a1);
-                a2 = TL.MultiplyAdd(TL.Load(w + i + 2 * lanes), TL.Load(x + i + 2 * lanes), a2);
-                a3 = TL.MultiplyAdd(TL.Load(w + i + 3 * lanes), TL.Load(x + i + 3 * lanes), a3);
+                T* w = filter + ky * Row;
+                long shift = (long)ky * Stride;
+                T* x0 = sample + offset[e] + shift, x1 = sample + offset[e + 1] + shift, x2 = sample + offset[e + 2] + shift, x3 = sample + offset[e + 3] + shift;
+                int i = 0;
+                for (; i < vectorEnd; i += lanes)
+                {
+                    var v = TL.Load(w + i);
+                    a = TL.MultiplyAdd(v, TL.Load(x0 + i), a);
+                    b = TL.MultiplyAdd(v, TL.Load(x1 + i), b);
+                    c = TL.MultiplyAdd(v, TL.Load(x2 + i), c);
+                    d = TL.MultiplyAdd(v, TL.Load(x3 + i), d);
+                }
+                for (; i < Row; i++)
+                {
+                    ta += w[i] * x0[i];
+                    tb += w[i] * x1[i];
+                    tc += w[i] * x2[i];
+                    td += w[i] * x3[i];
+                }
             }
-            for (; i < vectorEnd; i += lanes) a0 = TL.MultiplyAdd(TL.Load(w + i), TL.Load(x + i), a0);
-            for (; i < row; i++) tail += w[i] * x[i];
+            results[e] = TL.Sum(a) + ta;
+            results[e + 1] = TL.Sum(b) + tb;
+            results[e + 2] = TL.Sum(c) + tc;
+            results[e + 3] = TL.Sum(d) + td;
         }
-        return TL.Sum(TL.Add(TL.Add(a0, a1), TL.Add(a2, a3))) + tail;
-    }
-
-    /// <summary>window += scale · filter over the K rows.</summary>
-    public static void AddScaled<T, TL, TV>(T* window, T* filter, T scale, PooledConvShape s) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
-    {
-        int lanes = TL.Count, row = s.Row, vectorEnd = row - row % lanes;
-        var v = TL.Broadcast(scale);
-        for (int ky = 0; ky < s.Conv.Kernel; ky++)
+        for (; e < count; e++)
         {
-            T* w = filter + ky * row, x = window + (long)ky * s.RowStride;
-            int i = 0;
-            for (; i < vectorEnd; i += lanes) TL.Store(TL.MultiplyAdd(TL.Load(w + i), v, TL.Load(x + i)), x + i);
-            for (; i < row; i++) x[i] += scale * w[i];
+            T sum = T.Zero;
+            for (int ky = 0; ky < Rows; ky++)
+            {
+                T* w = filter + ky * Row, x = sample + offset[e] + (long)ky * Stride;
+                for (int i = 0; i < Row; i++) sum += w[i] * x[i];
+            }
+            results[e] = sum;
         }
     }
 
     /// <summary>
-    /// filter += Σₑ value[e] · window at windows + offset[e], over the K rows: four registers of a row at a time
-    /// stay in registers across the whole list.
+    /// window at sample + offset[e] += value[e] · filter, for <paramref name="count"/> windows: four at a time sharing
+    /// the filter's loads, each window's read-modify-write finished before the next one's (windows may overlap).
     /// </summary>
-    public static void Gather<T, TL, TV>(T* filter, T* windows, int* offset, T* value, int count, PooledConvShape s)
-        where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
+    public unsafe void AddScaled<T, TL, TV>(T* sample, int* offset, T* value, int count, T* filter) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
     {
-        int lanes = TL.Count, row = s.Row, vectorEnd = row - row % lanes;
-        for (int ky = 0; ky < s.Conv.Kernel; ky++)
+        int lanes = TL.Count, vectorEnd = Row - Row % lanes, e = 0;
+        for (; e + 4 <= count; e += 4)
         {
-            T* w = filter + ky * row, rows = windows + (long)ky * s.RowStride;
+            TV a = TL.Broadcast(value[e]), b = TL.Broadcast(value[e + 1]), c = TL.Broadcast(value[e + 2]), d = TL.Broadcast(value[e + 3]);
+            for (int ky = 0; ky < Rows; ky++)
+            {
+                T* w = filter + ky * Row;
+                long shift = (long)ky * Stride;
+                T* x0 = sample + offset[e] + shift, x1 = sample + offset[e + 1] + shift, x2 = sample + offset[e + 2] + shift, x3 = sample + offset[e + 3] + shift;
+                int i = 0;
+                for (; i < vectorEnd; i += lanes)
+                {
+                    var v = TL.Load(w + i);
+                    TL.Store(TL.MultiplyAdd(v, a, TL.Load(x0 + i)), x0 + i);
+                    TL.Store(TL.MultiplyAdd(v, b, TL.Load(x1 + i)), x1 + i);
+                    TL.Store(TL.MultiplyAdd(v, c, TL.Load(x2 + i)), x2 + i);
+                    TL.Store(TL.MultiplyAdd(v, d, TL.Load(x3 + i)), x3 + i);
+                }
+                for (; i < Row; i++)
+                {
+                    x0[i] += value[e] * w[i];
+                    x1[i] += value[e + 1] * w[i];
+                    x2[i] += value[e + 2] * w[i];
+                    x3[i] += value[e + 3] * w[i];
+                }
+            }
+        }
+        for (; e < count; e++)
+            for (int ky = 0; ky < Rows; ky++)
+            {
+                T* w = filter + ky * Row, x = sample + offset[e] + (long)ky * Stride;
+                for (int i = 0; i < Row; i++) x[i] += value[e] * w[i];
+            }
+    }
+
+    /// <summary>
+    /// filter += Σₑ value[e] · window at windows + offset[e]: per filter row, eight registers at a time stay in
+    /// registers across the whole list (eight independent multiply-add chains), then four, then one.
+    /// </summary>
+    public unsafe void Gather<T, TL, TV>(T* filter, T* windows, int* offset, T* value, int count) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
+    {
+        int lanes = TL.Count, vectorEnd = Row - Row % lanes;
+        for (int ky = 0; ky < Rows; ky++)
+        {
+            T* w = filter + ky * Row, rows = windows + (long)ky * Stride;
             int i = 0;
+            for (; i + 8 * lanes <= vectorEnd; i += 8 * lanes)
+            {
+                T* f = w + i;
+                TV a0 = TL.Load(f), a1 = TL.Load(f + lanes), a2 = TL.Load(f + 2 * lanes), a3 = TL.Load(f + 3 * lanes);
+                TV a4 = TL.Load(f + 4 * lanes), a5 = TL.Load(f + 5 * lanes), a6 = TL.Load(f + 6 * lanes), a7 = TL.Load(f + 7 * lanes);
+                for (int e = 0; e < count; e++)
+                {
+                    T* x = rows + offset[e] + i;
+                    var v = TL.Broadcast(value[e]);
+                    a0 = TL.MultiplyAdd(TL.Load(x), v, a0);
+                    a1 = TL.MultiplyAdd(TL.Load(x + lanes), v, a1);
+                    a2 = TL.MultiplyAdd(TL.Load(x + 2 * lanes), v, a2);
+                    a3 = TL.MultiplyAdd(TL.Load(x + 3 * lanes), v, a3);
+                    a4 = TL.MultiplyAdd(TL.Load(x + 4 * lanes), v, a4);
+                    a5 = TL.MultiplyAdd(TL.Load(x + 5 * lanes), v, a5);
+                    a6 = TL.MultiplyAdd(TL.Load(x + 6 * lanes), v, a6);
+                    a7 = TL.MultiplyAdd(TL.Load(x + 7 * lanes), v, a7);
+                }
+                TL.Store(a0, f); TL.Store(a1, f + lanes); TL.Store(a2, f + 2 * lanes); TL.Store(a3, f + 3 * lanes);
+                TL.Store(a4, f + 4 * lanes); TL.Store(a5, f + 5 * lanes); TL.Store(a6, f + 6 * lanes); TL.Store(a7, f + 7 * lanes);
+            }
             for (; i + 4 * lanes <= vectorEnd; i += 4 * lanes)
             {
-                TV a0 = TL.Load(w + i), a1 = TL.Load(w + i + lanes), a2 = TL.Load(w + i + 2 * lanes), a3 = TL.Load(w + i + 3 * lanes);
+                T* f = w + i;
+                TV a0 = TL.Load(f), a1 = TL.Load(f + lanes), a2 = TL.Load(f + 2 * lanes), a3 = TL.Load(f + 3 * lanes);
                 for (int e = 0; e < count; e++)
                 {
                     T* x = rows + offset[e] + i;
@@ -362,22 +477,29 @@ internal static unsafe class WindowRows
                     a2 = TL.MultiplyAdd(TL.Load(x + 2 * lanes), v, a2);
                     a3 = TL.MultiplyAdd(TL.Load(x + 3 * lanes), v, a3);
                 }
-                TL.Store(a0, w + i);
-                TL.Store(a1, w + i + lanes);
-                TL.Store(a2, w + i + 2 * lanes);
-                TL.Store(a3, w + i + 3 * lanes);
+                TL.Store(a0, f); TL.Store(a1, f + lanes); TL.Store(a2, f + 2 * lanes); TL.Store(a3, f + 3 * lanes);
             }
             for (; i < vectorEnd; i += lanes)
             {
-                TV a = TL.Load(w + i);
-                for (int e = 0; e < count; e++) a = TL.MultiplyAdd(TL.Load(rows + offset[e] + i), TL.Broadcast(value[e]), a);
-                TL.Store(a, w + i);
+                // Four partial sums over every fourth entry: four independent chains instead of one.
+                T* f = w + i;
+                TV a0 = TL.Load(f), a1 = TL.Broadcast(T.Zero), a2 = a1, a3 = a1;
+                int e = 0;
+                for (; e + 4 <= count; e += 4)
+                {
+                    a0 = TL.MultiplyAdd(TL.Load(rows + offset[e] + i), TL.Broadcast(value[e]), a0);
+                    a1 = TL.MultiplyAdd(TL.Load(rows + offset[e + 1] + i), TL.Broadcast(value[e + 1]), a1);
+                    a2 = TL.MultiplyAdd(TL.Load(rows + offset[e + 2] + i), TL.Broadcast(value[e + 2]), a2);
+                    a3 = TL.MultiplyAdd(TL.Load(rows + offset[e + 3] + i), TL.Broadcast(value[e + 3]), a3);
+                }
+                for (; e < count; e++) a0 = TL.MultiplyAdd(TL.Load(rows + offset[e] + i), TL.Broadcast(value[e]), a0);
+                TL.Store(TL.Add(TL.Add(a0, a1), TL.Add(a2, a3)), f);
             }
-            for (; i < row; i++)
+            for (; i < Row; i++)
             {
-                T a = w[i];
-                for (int e = 0; e < count; e++) a += value[e] * rows[offset[e] + i];
-                w[i] = a;
+                T sum = w[i];
+                for (int e = 0; e < count; e++) sum += value[e] * rows[offset[e] + i];
+                w[i] = sum;
             }
         }
     }
