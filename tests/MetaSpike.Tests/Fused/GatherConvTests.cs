@@ -45,6 +45,7 @@ public class GatherConvTests
     [InlineData(5, 64, 8, 4, 128, 5, 2)]   // its third layer: taps mostly in the padding
     [InlineData(9, 3, 9, 7, 40, 3, 0)]     // no padding; 40 channels leave single registers after the blocks
     [InlineData(4, 5, 6, 11, 8, 3, 1)]     // fewer channels than one block
+    [InlineData(3, 6, 7, 5, 48, 3, 1)]     // 48 channels: a block, then a pair of registers per tap pair
     public void Values_equal_libtorch(int samples, int inChannels, int height, int width, int outChannels, int kernel, int padding)
     {
         var generator = new Generator(31);

@@ -46,6 +46,7 @@ public class PooledConvGradientTests
     [InlineData(4, 64, 8, 4, 128, 5, 2, 2, 2, 0.35)] // its third layer: windows mostly in the padding
     [InlineData(3, 9, 7, 6, 5, 3, 1, 3, 2, 0.9)]     // dense input (libtorch's forward), overlapping windows, odd channels
     [InlineData(2, 8, 6, 9, 3, 3, 0, 2, 3, 0.5)]     // gaps between windows, rows and columns left over
+    [InlineData(3, 16, 8, 6, 24, 3, 1, 2, 2, 0.35)]  // 16 input channels: the input gradient's gathered sums in pairs of registers
     public void Values_and_gradients_equal_libtorch_to_second_order(int samples, int inChannels, int height, int width, int outChannels,
         int kernel, int padding, int window, int stride, double density)
     {

@@ -288,7 +288,7 @@ internal static class PooledConv
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>Padded inputs per chunk: about this many bytes (most of a 48 KB L1).</summary>
-        private const int ChunkBytes = 40 << 10;
+        private const int ChunkBytes = 512 << 10;
 
         private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _padded = (nint)TensorMemory.Pointer<T>(padded);
         private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _routes = (nint)TensorMemory.Pointer<byte>(routes);
@@ -350,7 +350,8 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
         for (; e + 4 <= count; e += 4)
         {
             int lanes = TL.Count, vectorEnd = Row - Row % lanes;
-            TV a = TL.Broadcast(T.Zero), b = a, c = a, d = a;
+            // Two accumulators per window: eight independent multiply-add chains.
+            TV a = TL.Broadcast(T.Zero), b = a, c = a, d = a, a2 = a, b2 = a, c2 = a, d2 = a;
             T ta = T.Zero, tb = T.Zero, tc = T.Zero, td = T.Zero;
             for (int ky = 0; ky < Rows; ky++)
             {
@@ -358,6 +359,19 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
                 long shift = (long)ky * Stride;
                 T* x0 = sample + offset[e] + shift, x1 = sample + offset[e + 1] + shift, x2 = sample + offset[e + 2] + shift, x3 = sample + offset[e + 3] + shift;
                 int i = 0;
+                for (; i + 2 * lanes <= vectorEnd; i += 2 * lanes)
+                {
+                    var v = TL.Load(w + i);
+                    var u = TL.Load(w + i + lanes);
+                    a = TL.MultiplyAdd(v, TL.Load(x0 + i), a);
+                    b = TL.MultiplyAdd(v, TL.Load(x1 + i), b);
+                    c = TL.MultiplyAdd(v, TL.Load(x2 + i), c);
+                    d = TL.MultiplyAdd(v, TL.Load(x3 + i), d);
+                    a2 = TL.MultiplyAdd(u, TL.Load(x0 + i + lanes), a2);
+                    b2 = TL.MultiplyAdd(u, TL.Load(x1 + i + lanes), b2);
+                    c2 = TL.MultiplyAdd(u, TL.Load(x2 + i + lanes), c2);
+                    d2 = TL.MultiplyAdd(u, TL.Load(x3 + i + lanes), d2);
+                }
                 for (; i < vectorEnd; i += lanes)
                 {
                     var v = TL.Load(w + i);
@@ -374,10 +388,10 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
                     td += w[i] * x3[i];
                 }
             }
-            results[e] = TL.Sum(a) + ta;
-            results[e + 1] = TL.Sum(b) + tb;
-            results[e + 2] = TL.Sum(c) + tc;
-            results[e + 3] = TL.Sum(d) + td;
+            results[e] = TL.Sum(TL.Add(a, a2)) + ta;
+            results[e + 1] = TL.Sum(TL.Add(b, b2)) + tb;
+            results[e + 2] = TL.Sum(TL.Add(c, c2)) + tc;
+            results[e + 3] = TL.Sum(TL.Add(d, d2)) + td;
         }
         for (; e < count; e++)
         {
