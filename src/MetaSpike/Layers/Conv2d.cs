@@ -67,9 +67,11 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
 
     /// <summary>
     /// This layer followed by <paramref name="pool"/> over a sequence [T, batch, C, H, W], or null (run them one after
-    /// the other) unless both are <see cref="Fused"/> and no gradient is recorded: then the event-driven and gathered
+    /// the other) unless both are <see cref="Fused"/>. With no gradient recorded the event-driven and gathered
     /// convolutions max-pool each sample's output before writing it (burn-in and evaluation never write the
-    /// convolution's full-size output), and other inputs take libtorch's convolution and the pooling kernel.
+    /// convolution's full-size output), and other inputs take libtorch's convolution and the pooling kernel. With a
+    /// recorded gradient, inputs of <see cref="PooledConv.MinInChannels"/> channels or more take
+    /// <see cref="PooledConv"/>, whose derivatives visit only the pooled positions; others return null.
     /// </summary>
     internal Tensor? SequencePooled(Tensor input, MaxPool2d pool)
     {
@@ -130,8 +132,9 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// gradient is recorded, or with one where the output planes are small (at most 32 positions,
     /// where libtorch's convolution is least efficient) — and, for other inputs, libtorch's convolution in chunks of
     /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order. In a
-    /// <see cref="Sequential"/>, followed by a fused <see cref="MaxPool2d"/> and with no gradient recorded, the
-    /// event-driven and gathered convolutions pool each sample's output before writing it.
+    /// <see cref="Sequential"/>, followed by a fused <see cref="MaxPool2d"/>: with no gradient recorded the
+    /// event-driven and gathered convolutions pool each sample's output before writing it, and in a gradient window
+    /// the pair is one node whose gradients of any order visit only the pooled positions (inputs of 8 channels or more).
     /// </summary>
     public bool Fused { get; set; }
 

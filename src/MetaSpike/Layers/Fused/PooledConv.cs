@@ -105,12 +105,9 @@ internal static class PooledConv
     /// <summary>The pooled convolution at fixed routes: [N, Cout, PH, PW], each value the weights of its channel against its window.</summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, Tensor routes, PooledConvShape s)
     {
-        var output = empty([x.shape[0], s.Conv.OutChannels, s.OutHeight, s.OutWidth], x.dtype);
-        var (wt, input) = (ChannelLastWeight(weight), x.contiguous());
-        RunOverSamples(input, output, (int)x.shape[0], x.dtype == ScalarType.Float32
+        return OverSamples(x, weight, [x.shape[0], s.Conv.OutChannels, s.OutHeight, s.OutWidth], (input, wt, output) => x.dtype == ScalarType.Float32
             ? new ConvolveKernel<float>(s, input, wt, routes, output)
             : new ConvolveKernel<double>(s, input, wt, routes, output));
-        return output;
     }
 
     /// <summary>The adjoint in x: [N, Cin, H, W], each pooled gradient value times its channel's weights added over its window.</summary>
@@ -126,12 +123,9 @@ internal static class PooledConv
             var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
             return GatherConv.Convolve(routed, weight.flip(2, 3).transpose(0, 1), transposed);
         }
-        var output = empty([grad.shape[0], g.InChannels, g.Height, g.Width], grad.dtype);
-        var (wt, source) = (ChannelLastWeight(weight), grad.contiguous());
-        RunOverSamples(source, output, (int)grad.shape[0], grad.dtype == ScalarType.Float32
+        return OverSamples(grad, weight, [grad.shape[0], g.InChannels, g.Height, g.Width], (source, wt, output) => grad.dtype == ScalarType.Float32
             ? new InputGradKernel<float>(s, source, wt, routes, output)
             : new InputGradKernel<double>(s, source, wt, routes, output));
-        return output;
     }
 
     /// <summary>The adjoint in W: [Cout, Cin, K, K], each pooled gradient value times its window added into its channel's weights.</summary>
@@ -158,11 +152,19 @@ internal static class PooledConv
     /// <summary>[Cout, Cin, K, K] → [Cout, K, K, Cin]: a window row's weights are contiguous, as the padded input's.</summary>
     private static Tensor ChannelLastWeight(Tensor weight) => weight.permute(0, 2, 3, 1).contiguous();
 
-    private static void RunOverSamples(Tensor source, Tensor output, int samples, IRangeKernel kernel)
+    /// <summary>
+    /// A new output of <paramref name="shape"/> filled by the kernel that <paramref name="kernel"/> makes of (the
+    /// contiguous per-sample argument, the channel-last weight, the output), samples split over the threads.
+    /// </summary>
+    private static Tensor OverSamples(Tensor perSample, Tensor weight, long[] shape, Func<Tensor, Tensor, Tensor, IRangeKernel> kernel)
     {
-        KernelThreads.OneOrTwoParts(KernelThreads.Splits(samples, Work(samples, kernel.Shape), MinimumWork), samples / 2, samples, kernel.Run);
+        var (source, wt, output) = (perSample.contiguous(), ChannelLastWeight(weight), empty(shape, perSample.dtype));
+        var run = kernel(source, wt, output);
+        int samples = (int)perSample.shape[0];
+        KernelThreads.OneOrTwoParts(KernelThreads.Splits(samples, Work(samples, run.Shape), MinimumWork), samples / 2, samples, run.Run);
         GC.KeepAlive(source);
-        GC.KeepAlive(output);
+        GC.KeepAlive(wt);
+        return output;
     }
 
     /// <summary>A kernel over a range of items (samples or output channels), run with the widest vector registers the machine has.</summary>
