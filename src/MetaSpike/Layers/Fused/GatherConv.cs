@@ -281,35 +281,6 @@ internal static class GatherConv
         }
     }
 
-    /// <summary>Four consecutive registers of sums (fields, so the JIT keeps them in registers across a list).</summary>
-    private unsafe struct Four<T, TL, TV> where T : unmanaged where TL : ILanes<TV, T>
-    {
-        private TV _a0, _a1, _a2, _a3;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Four<T, TL, TV> Load(T* s) =>
-            new() { _a0 = TL.Load(s), _a1 = TL.Load(s + TL.Count), _a2 = TL.Load(s + 2 * TL.Count), _a3 = TL.Load(s + 3 * TL.Count) };
-
-        /// <summary>this += v · w[0 .. 4 · lanes).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd(T* w, TV v)
-        {
-            _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
-            _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
-            _a2 = TL.MultiplyAdd(TL.Load(w + 2 * TL.Count), v, _a2);
-            _a3 = TL.MultiplyAdd(TL.Load(w + 3 * TL.Count), v, _a3);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Store(T* s)
-        {
-            TL.Store(_a0, s);
-            TL.Store(_a1, s + TL.Count);
-            TL.Store(_a2, s + 2 * TL.Count);
-            TL.Store(_a3, s + 3 * TL.Count);
-        }
-    }
-
     /// <summary>
     /// <see cref="AddRows"/> for two sums at once that read the same entries at two sources <paramref name="shift"/>
     /// elements apart (two neighbouring kernel taps): twice the independent accumulators per loaded entry.
@@ -412,5 +383,34 @@ internal sealed class GatherConvFunction : torch.autograd.SingleTensorFunction<G
             ? nn.functional.conv_transpose2d(transposed ? dense : grad, transposed ? grad : dense, padding: [g.Padding, g.Padding])
             : null;
         return [inputGrad!, dense.requires_grad ? apply(x, grad, g, !transposed) : null!, null!, null!];
+    }
+}
+
+/// <summary>Four consecutive registers of sums (fields, so the JIT keeps them in registers across a list of multiply-adds).</summary>
+internal unsafe struct Four<T, TL, TV> where T : unmanaged where TL : ILanes<TV, T>
+{
+    private TV _a0, _a1, _a2, _a3;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Four<T, TL, TV> Load(T* s) =>
+        new() { _a0 = TL.Load(s), _a1 = TL.Load(s + TL.Count), _a2 = TL.Load(s + 2 * TL.Count), _a3 = TL.Load(s + 3 * TL.Count) };
+
+    /// <summary>this += v · w[0 .. 4 · lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, TV v)
+    {
+        _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
+        _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
+        _a2 = TL.MultiplyAdd(TL.Load(w + 2 * TL.Count), v, _a2);
+        _a3 = TL.MultiplyAdd(TL.Load(w + 3 * TL.Count), v, _a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(T* s)
+    {
+        TL.Store(_a0, s);
+        TL.Store(_a1, s + TL.Count);
+        TL.Store(_a2, s + 2 * TL.Count);
+        TL.Store(_a3, s + 3 * TL.Count);
     }
 }

@@ -44,6 +44,9 @@ internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
     /// <summary>Values in one output channel's weights [K, K, Cin].</summary>
     public int Filter => Conv.Kernel * Row;
 
+    /// <summary>The pooling of <paramref name="samples"/> samples' full-size convolution output, whose routes the node holds.</summary>
+    public PoolGeometry Routing(int samples) => new(samples * Conv.OutChannels, Conv.OutHeight, Conv.OutWidth, Pool.Kernel, Pool.Stride);
+
     /// <summary>The window rows' layout.</summary>
     public WindowRows Windows => new(Conv.Kernel, Row, RowStride);
 
@@ -98,7 +101,7 @@ internal static class PooledConv
     {
         var g = s.Conv;
         var full = GatherConv.TryConv(x, weight, 1, g.Padding) ?? nn.functional.conv2d(x, weight, padding: [g.Padding, g.Padding]);
-        var (values, routes) = MaxPoolKernels.Forward(full, new PoolGeometry((int)x.shape[0] * g.OutChannels, g.OutHeight, g.OutWidth, s.Pool.Kernel, s.Pool.Stride), withRoutes: true);
+        var (values, routes) = MaxPoolKernels.Forward(full, s.Routing((int)x.shape[0]), withRoutes: true);
         return (values, routes!);
     }
 
@@ -118,8 +121,7 @@ internal static class PooledConv
         {
             // The transposed convolution of the gradient routed to the maxima (a quarter nonzero for 2 x 2 windows), as
             // the gathered convolution with the flipped kernel: each input pixel's channels accumulate in registers.
-            var routed = MaxPoolKernels.Route(grad, routes, new PoolGeometry((int)grad.shape[0] * g.OutChannels, g.OutHeight, g.OutWidth, s.Pool.Kernel, s.Pool.Stride),
-                [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
+            var routed = MaxPoolKernels.Route(grad, routes, s.Routing((int)grad.shape[0]), [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
             var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
             return GatherConv.Convolve(routed, weight.flip(2, 3).transpose(0, 1), transposed);
         }
@@ -173,7 +175,7 @@ internal static class PooledConv
         PooledConvShape Shape { get; }
 
         /// <summary>Single-threaded set-up before <see cref="Run"/>.</summary>
-        void Prepare(int samples) { }
+        void Prepare(int samples);
 
         void Run(int i0, int i1);
     }
@@ -462,38 +464,23 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 8 * lanes <= vectorEnd; i += 8 * lanes)
             {
                 T* f = w + i;
-                TV a0 = TL.Load(f), a1 = TL.Load(f + lanes), a2 = TL.Load(f + 2 * lanes), a3 = TL.Load(f + 3 * lanes);
-                TV a4 = TL.Load(f + 4 * lanes), a5 = TL.Load(f + 5 * lanes), a6 = TL.Load(f + 6 * lanes), a7 = TL.Load(f + 7 * lanes);
+                Four<T, TL, TV> a = Four<T, TL, TV>.Load(f), b = Four<T, TL, TV>.Load(f + 4 * lanes);
                 for (int e = 0; e < count; e++)
                 {
                     T* x = rows + offset[e] + i;
                     var v = TL.Broadcast(value[e]);
-                    a0 = TL.MultiplyAdd(TL.Load(x), v, a0);
-                    a1 = TL.MultiplyAdd(TL.Load(x + lanes), v, a1);
-                    a2 = TL.MultiplyAdd(TL.Load(x + 2 * lanes), v, a2);
-                    a3 = TL.MultiplyAdd(TL.Load(x + 3 * lanes), v, a3);
-                    a4 = TL.MultiplyAdd(TL.Load(x + 4 * lanes), v, a4);
-                    a5 = TL.MultiplyAdd(TL.Load(x + 5 * lanes), v, a5);
-                    a6 = TL.MultiplyAdd(TL.Load(x + 6 * lanes), v, a6);
-                    a7 = TL.MultiplyAdd(TL.Load(x + 7 * lanes), v, a7);
+                    a.MultiplyAdd(x, v);
+                    b.MultiplyAdd(x + 4 * lanes, v);
                 }
-                TL.Store(a0, f); TL.Store(a1, f + lanes); TL.Store(a2, f + 2 * lanes); TL.Store(a3, f + 3 * lanes);
-                TL.Store(a4, f + 4 * lanes); TL.Store(a5, f + 5 * lanes); TL.Store(a6, f + 6 * lanes); TL.Store(a7, f + 7 * lanes);
+                a.Store(f);
+                b.Store(f + 4 * lanes);
             }
             for (; i + 4 * lanes <= vectorEnd; i += 4 * lanes)
             {
                 T* f = w + i;
-                TV a0 = TL.Load(f), a1 = TL.Load(f + lanes), a2 = TL.Load(f + 2 * lanes), a3 = TL.Load(f + 3 * lanes);
-                for (int e = 0; e < count; e++)
-                {
-                    T* x = rows + offset[e] + i;
-                    var v = TL.Broadcast(value[e]);
-                    a0 = TL.MultiplyAdd(TL.Load(x), v, a0);
-                    a1 = TL.MultiplyAdd(TL.Load(x + lanes), v, a1);
-                    a2 = TL.MultiplyAdd(TL.Load(x + 2 * lanes), v, a2);
-                    a3 = TL.MultiplyAdd(TL.Load(x + 3 * lanes), v, a3);
-                }
-                TL.Store(a0, f); TL.Store(a1, f + lanes); TL.Store(a2, f + 2 * lanes); TL.Store(a3, f + 3 * lanes);
+                var a = Four<T, TL, TV>.Load(f);
+                for (int e = 0; e < count; e++) a.MultiplyAdd(rows + offset[e] + i, TL.Broadcast(value[e]));
+                a.Store(f);
             }
             for (; i < vectorEnd; i += lanes)
             {
