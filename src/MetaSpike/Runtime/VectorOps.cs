@@ -43,6 +43,31 @@ internal static class VectorOps
     }
 
     /// <summary>
+    /// <see cref="MaxInto{T}(Span{T}, ReadOnlySpan{T})"/> that also sets <paramref name="routes"/> to
+    /// <paramref name="route"/> where source is taken (routes are kept as T so that a mask selects them lane for lane).
+    /// </summary>
+    public static void MaxInto<T>(Span<T> target, ReadOnlySpan<T> source, Span<T> routes, T route) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
+            var rv = MemoryMarshal.Cast<T, Vector<T>>(routes);
+            var r = new Vector<T>(route);
+            for (int v = 0; v < tv.Length; v++)
+            {
+                var take = Vector.GreaterThan(sv[v], tv[v]) | ~Vector.Equals(sv[v], sv[v]);
+                tv[v] = Vector.ConditionalSelect(take, sv[v], tv[v]);
+                rv[v] = Vector.ConditionalSelect(take, r, rv[v]);
+            }
+            i = tv.Length * Vector<T>.Count;
+        }
+        for (; i < target.Length; i++)
+            if (source[i] > target[i] || T.IsNaN(source[i])) (target[i], routes[i]) = (source[i], route);
+    }
+
+    /// <summary>
     /// target [columns, rows] = source [rows, columns]ᵀ in 16 x 16 tiles, so that reads and writes both stay within a
     /// few cache lines (an element-by-element transpose of a sample's 64 KB measured several times slower).
     /// </summary>

@@ -145,4 +145,28 @@ public class GatherConvTests
         Assert.Null(SparseInputConv.TryConv(spikes, layer.get_parameter("weight")!, 1, 2)); // too dense for the event-driven path
         Close(reference.to(float64), layer.Step(spikes).to(float64), 2e-4, "fused layer output");
     }
+
+    [Theory]
+    [InlineData(2, 2)] // workload (c)'s windows
+    [InlineData(3, 2)] // overlapping windows
+    [InlineData(2, 3)] // gaps between windows, a row and a column left over
+    public void Pooling_as_samples_are_written_keeps_the_routes_of_the_pooling_kernel(int window, int stride)
+    {
+        // Weights of 0 and 1 make many outputs equal (ties must keep the first maximum), and a NaN weight makes the
+        // outputs it reaches through a nonzero input NaN (a NaN wins, as in PyTorch). The reference pools the same
+        // kernel's full-size output with the pooling kernel (libtorch's convolution would also multiply NaN by the zeros).
+        var generator = new Generator(11);
+        var x = rand([4, 6, 7, 8], dtype: float64, generator: generator).lt(0.35).to(float64);
+        var weight = rand([8, 6, 3, 3], dtype: float64, generator: generator).lt(0.3).to(float64);
+        weight[5, 2, 1, 1] = tensor(double.NaN, float64);
+        var pool = new PoolWindow(window, stride);
+        var (values, routes) = GatherConv.TryPool(x, weight, 1, pool)!.Value;
+        var full = GatherConv.TryConv(x, weight, 1, 1)!;
+        var (expected, expectedRoutes) = MaxPoolKernels.Forward(full, MaxPoolKernels.GeometryOf(full, window, stride)!, withRoutes: true);
+        Assert.Equal(TensorAssert.Values(expectedRoutes!.to(float64)), TensorAssert.Values(routes.to(float64)));
+        Assert.True(expected.isnan().equal(values.isnan()).all().item<bool>(), "NaNs differ");
+        Assert.True(values.isnan().any().item<bool>() && !values.isnan().all().item<bool>());
+        Close(expected.nan_to_num(), values.nan_to_num(), 1e-12, "pooled values");
+        Assert.True(full.eq(full.amax([2, 3], keepdim: true)).sum().item<long>() > full.shape[0] * full.shape[1], "no ties to test");
+    }
 }

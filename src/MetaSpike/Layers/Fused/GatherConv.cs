@@ -53,10 +53,25 @@ internal static class GatherConv
         bool records = Autograd.Records(x, weight);
         if (records && (pool is not null || g.Padding > g.Kernel - 1 || g.OutPlane > MaxRecordedOutPlane)) return null;
         var input = x.contiguous();
-        double density = x.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input);
-        if (density > MaxDensity) return null;
+        if (!SparseEnough(input)) return null;
         return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g, pool);
     }
+
+    /// <summary>
+    /// max_pool2d(conv2d(x, weight), pool) without bias and each pooled value's route (see <see cref="SampleOutput"/>),
+    /// pooled as each sample is written, with no gradient recorded; null where <see cref="TryConv"/> would not take x.
+    /// </summary>
+    public static (Tensor Values, Tensor Routes)? TryPool(Tensor x, Tensor weight, long padding, PoolWindow pool)
+    {
+        if (ConvGeometry.Of(x, weight, 1, padding) is not { } g || !Takes(g.OutChannels, x.dtype)) return null;
+        var input = x.contiguous();
+        if (!SparseEnough(input)) return null;
+        var writer = new SampleOutput(g, pool, routed: true);
+        return (Convolve(input, weight, g, writer), writer.Routes!);
+    }
+
+    private static bool SparseEnough(Tensor input) =>
+        (input.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input)) <= MaxDensity;
 
     /// <summary>Whether the kernel computes <paramref name="outChannels"/> output channels of <paramref name="dtype"/>: whole 256-bit registers of them.</summary>
     internal static bool Takes(int outChannels, ScalarType dtype) =>
@@ -66,8 +81,10 @@ internal static class GatherConv
     /// conv2d(x, weight) without bias by the gathered kernel, each sample's output max-pooled by <paramref name="pool"/>
     /// when given; x contiguous, shapes as <paramref name="g"/> says.
     /// </summary>
-    internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool = null) =>
-        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, pool) : Convolve<double>(x, weight, g, pool);
+    internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool = null) => Convolve(x, weight, g, new SampleOutput(g, pool));
+
+    private static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer) =>
+        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, writer) : Convolve<double>(x, weight, g, writer);
 
     /// <summary>
     /// The weight gradient of conv2d(x, W) for the output gradient <paramref name="grad"/>: [Cout, Cin, K, K], each
@@ -76,11 +93,10 @@ internal static class GatherConv
     internal static Tensor WeightGrad(Tensor x, Tensor grad, ConvGeometry g) =>
         x.dtype == ScalarType.Float32 ? WeightGrad<float>(x, grad, g) : WeightGrad<double>(x, grad, g);
 
-    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var wt = weight.permute(2, 3, 1, 0).contiguous(); // [K, K, Cin, Cout]: a tap's weight row for one input channel is contiguous
         int n = (int)x.shape[0];
-        var writer = new SampleOutput(g, pool);
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
         KernelThreads.OneOrTwoParts(Halves(n, g), n / 2, n, Wide<T>(g)

@@ -71,9 +71,10 @@ internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
 }
 
 /// <summary>
-/// max_pool2d(conv2d(x, W)) as an autograd node for gradient windows (see <see cref="PooledConvShape"/>): libtorch's
-/// convolution (or the gathered one for sparse inputs) and the pooling kernel find the values and routes, and every
-/// derivative after that visits the pooled positions only.
+/// max_pool2d(conv2d(x, W)) as an autograd node for gradient windows (see <see cref="PooledConvShape"/>): the gathered
+/// convolution pooling each sample as it writes it (sparse inputs; it never writes the full-size output), or libtorch's
+/// convolution and the pooling kernel, find the values and routes, and every derivative after that visits the pooled
+/// positions only.
 /// </summary>
 internal static class PooledConv
 {
@@ -100,7 +101,8 @@ internal static class PooledConv
     internal static (Tensor Values, Tensor Routes) Pool(Tensor x, Tensor weight, PooledConvShape s)
     {
         var g = s.Conv;
-        var full = GatherConv.TryConv(x, weight, 1, g.Padding) ?? nn.functional.conv2d(x, weight, padding: [g.Padding, g.Padding]);
+        if (GatherConv.TryPool(x, weight, g.Padding, s.Pool) is { } pooled) return pooled;
+        var full = nn.functional.conv2d(x, weight, padding: [g.Padding, g.Padding]);
         var (values, routes) = MaxPoolKernels.Forward(full, s.Routing((int)x.shape[0]), withRoutes: true);
         return (values, routes!);
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using MetaSpike.Runtime;
 using static TorchSharp.torch;
@@ -17,22 +18,31 @@ internal sealed record PoolWindow(int Kernel, int Stride)
 /// How a convolution kernel writes each sample's channel-last sums [OH · OW, Cout] into its channel-first output
 /// [N, Cout, ., .]: transposed as they are, or first max-pooled in place by a <see cref="PoolWindow"/> (gradient-free
 /// runs: a convolution followed by max pooling then never writes, nor reads back, its full-size output, four times
-/// the pooled one for 2 x 2 windows).
+/// the pooled one for 2 x 2 windows). A routed writer also keeps each pooled value's route, the offset of its
+/// maximum in its window (row-major, the first maximum, a NaN wins: <see cref="MaxPoolKernels"/>'s rule), so that a
+/// gradient window's forward pools in the kernel too.
 /// </summary>
-internal sealed class SampleOutput
+internal sealed unsafe class SampleOutput
 {
     private readonly ConvGeometry _g;
     private readonly PoolWindow? _pool;
+    private readonly bool _routed;
+    private byte* _routes;
 
-    /// <summary>The output of convolutions of geometry <paramref name="g"/>, pooled by <paramref name="pool"/> when given.</summary>
-    /// <exception cref="ArgumentException">The window does not fit in the convolution's output.</exception>
-    public SampleOutput(ConvGeometry g, PoolWindow? pool)
+    /// <summary>The output of convolutions of geometry <paramref name="g"/>, pooled by <paramref name="pool"/> when given, keeping the routes when <paramref name="routed"/>.</summary>
+    /// <exception cref="ArgumentException">The window does not fit in the convolution's output, or routes are asked for without a window or for more than 256 window positions.</exception>
+    public SampleOutput(ConvGeometry g, PoolWindow? pool, bool routed = false)
     {
         if (pool is not null && (pool.Kernel < 1 || pool.Stride < 1 || pool.Kernel > g.OutHeight || pool.Kernel > g.OutWidth))
             throw new ArgumentException($"A {pool.Kernel} x {pool.Kernel} pooling window does not fit in {g.OutHeight} x {g.OutWidth} outputs.", nameof(pool));
-        (_g, _pool) = (g, pool);
+        if (routed && (pool is null || pool.Kernel * pool.Kernel > byte.MaxValue + 1))
+            throw new ArgumentException("Routes need a pooling window of at most 256 positions.", nameof(routed));
+        (_g, _pool, _routed) = (g, pool, routed);
         (Height, Width) = pool is null ? (g.OutHeight, g.OutWidth) : (pool.Out(g.OutHeight), pool.Out(g.OutWidth));
     }
+
+    /// <summary>The routes [samples, Cout, <see cref="Height"/>, <see cref="Width"/>] of the last <see cref="Allocate"/> of a routed writer (else null).</summary>
+    public Tensor? Routes { get; private set; }
 
     /// <summary>Written height.</summary>
     public int Height { get; }
@@ -40,25 +50,50 @@ internal sealed class SampleOutput
     /// <summary>Written width.</summary>
     public int Width { get; }
 
-    /// <summary>A new [samples, Cout, <see cref="Height"/>, <see cref="Width"/>] for the kernel to fill.</summary>
-    public Tensor Allocate(long samples, ScalarType dtype) => empty([samples, _g.OutChannels, Height, Width], dtype);
+    /// <summary>A new [samples, Cout, <see cref="Height"/>, <see cref="Width"/>] for the kernel to fill (and, routed, <see cref="Routes"/> of that shape).</summary>
+    public Tensor Allocate(long samples, ScalarType dtype)
+    {
+        long[] shape = [samples, _g.OutChannels, Height, Width];
+        if (_routed)
+        {
+            Routes = empty(shape, ScalarType.Byte);
+            _routes = TensorMemory.Pointer<byte>(Routes);
+        }
+        return empty(shape, dtype);
+    }
 
     /// <summary>Writes sample <paramref name="n"/>'s channel-last sums into <paramref name="output"/> (pooling overwrites the sums).</summary>
-    public unsafe void Write<T>(T* sums, T* output, int n) where T : unmanaged, INumber<T>
+    public void Write<T>(T* sums, T* output, int n) where T : unmanaged, INumber<T>
     {
         int channels = _g.OutChannels, plane = Height * Width;
         if (_pool is { } pool)
         {
+            T[]? routes = _routed ? ArrayPool<T>.Shared.Rent(plane * channels) : null;
             // In place, in output order: output q's window starts at or after row q, past every row written before it.
             for (int py = 0; py < Height; py++)
             for (int px = 0; px < Width; px++)
             {
-                T* target = sums + (long)(py * Width + px) * channels;
+                int q = py * Width + px;
+                var target = new Span<T>(sums + (long)q * channels, channels);
                 T* corner = sums + ((long)py * pool.Stride * _g.OutWidth + px * pool.Stride) * channels;
-                if (target != corner) new ReadOnlySpan<T>(corner, channels).CopyTo(new Span<T>(target, channels));
+                new ReadOnlySpan<T>(corner, channels).CopyTo(target);
+                var route = routes is null ? default : routes.AsSpan(q * channels, channels);
+                route.Clear();
                 for (int dy = 0; dy < pool.Kernel; dy++)
                 for (int dx = dy == 0 ? 1 : 0; dx < pool.Kernel; dx++)
-                    VectorOps.MaxInto(new Span<T>(target, channels), new ReadOnlySpan<T>(corner + ((long)dy * _g.OutWidth + dx) * channels, channels));
+                {
+                    var source = new ReadOnlySpan<T>(corner + ((long)dy * _g.OutWidth + dx) * channels, channels);
+                    if (routes is null) VectorOps.MaxInto(target, source);
+                    else VectorOps.MaxInto(target, source, route, T.CreateTruncating(dy * pool.Kernel + dx));
+                }
+            }
+            if (routes is not null)
+            {
+                byte* sample = _routes + (long)n * channels * plane;
+                for (int q = 0; q < plane; q++)
+                for (int c = 0; c < channels; c++)
+                    sample[(long)c * plane + q] = byte.CreateTruncating(routes[q * channels + c]);
+                ArrayPool<T>.Shared.Return(routes);
             }
         }
         VectorOps.Transpose(sums, plane, channels, output + (long)n * channels * plane);
