@@ -57,6 +57,38 @@ public class SparseInputConvTests
         Assert.True(results[1][2].abs().sum().ToDouble() > 0, "second-order gradient vanished");
     }
 
+    [Theory]
+    [InlineData(6, 2, 32, 16, 5, 2, 2, 2)] // workload (c)'s first layer
+    [InlineData(5, 3, 9, 7, 3, 1, 3, 2)]   // overlapping windows: a position can be two windows' maximum
+    [InlineData(4, 2, 8, 11, 3, 0, 2, 3)]  // gaps between windows, a row and columns left over
+    public void Pooled_in_a_gradient_window_it_equals_libtorch_to_second_order(int samples, int inChannels, int height, int width,
+        int kernel, int padding, int window, int stride)
+    {
+        var generator = new Generator(13);
+        var frames = rand([samples, inChannels, height, width], dtype: float64, generator: generator).lt(0.08).to(float64)
+            * randn([samples, inChannels, height, width], dtype: float64, generator: generator);
+        var weight = randn([8, inChannels, kernel, kernel], dtype: float64, generator: generator);
+        var pool = new PoolWindow(window, stride);
+        var outSize = new long[] { samples, 8, pool.Out(height + 2 * padding - kernel + 1), pool.Out(width + 2 * padding - kernel + 1) };
+        var upstream = randn(outSize, dtype: float64, generator: generator);
+        var results = new List<Tensor[]>();
+        foreach (bool events in new[] { false, true })
+        {
+            var w = weight.clone().requires_grad_();
+            var y = events
+                ? SparseInputConv.TryConv(frames, w, 1, padding, pool)!
+                : nn.functional.max_pool2d(nn.functional.conv2d(frames, w, padding: [padding, padding]), [window, window], [stride, stride]);
+            Assert.NotNull(y);
+            var loss = (y * upstream).sum() + y.square().sum();
+            var gw = MetaSpike.Runtime.Autograd.Grad([loss], [w], createGraph: true)[0];
+            var second = MetaSpike.Runtime.Autograd.Grad([gw.square().sum()], [w])[0];
+            results.Add([y.detach(), gw.detach(), second]);
+        }
+        string[] names = ["output", "weight gradient", "second order"];
+        for (int i = 0; i < names.Length; i++) Close(results[0][i], results[1][i], 1e-11, names[i]);
+        Assert.True(results[1][2].abs().sum().ToDouble() > 0, "second-order gradient vanished");
+    }
+
     [Fact]
     public void The_layer_with_its_bias_gives_the_unfused_values_and_gradients_to_second_order()
     {

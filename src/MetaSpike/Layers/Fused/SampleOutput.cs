@@ -27,7 +27,11 @@ internal sealed unsafe class SampleOutput
     private readonly ConvGeometry _g;
     private readonly PoolWindow? _pool;
     private readonly bool _routed;
+    private readonly SampleRoutes? _at;
     private byte* _routes;
+
+    /// <summary>The output of convolutions of geometry <paramref name="g"/> read at fixed routes: each pooled value is the full-size sum its route names.</summary>
+    public SampleOutput(ConvGeometry g, SampleRoutes at) : this(g, at.Pool) => _at = at;
 
     /// <summary>The output of convolutions of geometry <paramref name="g"/>, pooled by <paramref name="pool"/> when given, keeping the routes when <paramref name="routed"/>.</summary>
     /// <exception cref="ArgumentException">The window does not fit in the convolution's output, or routes are asked for without a window or for more than 256 window positions.</exception>
@@ -66,6 +70,11 @@ internal sealed unsafe class SampleOutput
     public void Write<T>(T* sums, T* output, int n) where T : unmanaged, INumber<T>
     {
         int channels = _g.OutChannels, plane = Height * Width;
+        if (_at is not null)
+        {
+            _at.Gather(sums, output, n);
+            return;
+        }
         if (_pool is { } pool)
         {
             T[]? routes = _routed ? ArrayPool<T>.Shared.Rent(plane * channels) : null;
@@ -97,5 +106,56 @@ internal sealed unsafe class SampleOutput
             }
         }
         VectorOps.Transpose(sums, plane, channels, output + (long)n * channels * plane);
+    }
+}
+
+/// <summary>
+/// The routes [N, Cout, PH, PW] a pooled forward found (each pooled value's window offset) with, per pooled position
+/// and route, the full-size position it names; per sample it reads a channel-last full-size buffer at the routes or
+/// adds pooled values into one, so the derivatives of a convolution followed by max pooling never materialise the
+/// full-size output or its gradient for the whole batch.
+/// </summary>
+internal sealed unsafe class SampleRoutes
+{
+    private readonly Tensor _routes;
+    private readonly int[] _positions;
+    private readonly int _channels, _plane, _fullPlane, _window;
+
+    /// <summary>Routes of <paramref name="pool"/> over the output of convolutions of geometry <paramref name="g"/>; <paramref name="routes"/> is kept (not copied).</summary>
+    public SampleRoutes(Tensor routes, ConvGeometry g, PoolWindow pool)
+    {
+        (_routes, Pool, _channels, _fullPlane, _window) = (routes.contiguous(), pool, g.OutChannels, g.OutPlane, pool.Kernel * pool.Kernel);
+        int width = pool.Out(g.OutWidth);
+        _plane = pool.Out(g.OutHeight) * width;
+        _positions = new int[_plane * _window];
+        for (int q = 0; q < _plane; q++)
+        for (int r = 0; r < _window; r++)
+            _positions[q * _window + r] = (q / width * pool.Stride + r / pool.Kernel) * g.OutWidth + q % width * pool.Stride + r % pool.Kernel;
+    }
+
+    /// <summary>The pooling window the routes belong to.</summary>
+    public PoolWindow Pool { get; }
+
+    /// <summary>output[n, c, q] = sums[position of (q, route[n, c, q]), c] for sample n's channel-last full-size sums.</summary>
+    public void Gather<T>(T* sums, T* output, int n) where T : unmanaged
+    {
+        byte* routes = TensorMemory.Pointer<byte>(_routes) + (long)n * _channels * _plane;
+        T* target = output + (long)n * _channels * _plane;
+        fixed (int* positions = _positions)
+        for (int c = 0; c < _channels; c++)
+        for (int q = 0; q < _plane; q++, routes++, target++)
+            *target = sums[(long)positions[q * _window + *routes] * _channels + c];
+    }
+
+    /// <summary>sums [full plane, Cout] = 0, then sums[position of (q, route[n, c, q]), c] += values[n, c, q] (overlapping windows can share a maximum).</summary>
+    public void Scatter<T>(T* values, T* sums, int n) where T : unmanaged, INumber<T>
+    {
+        new Span<T>(sums, _fullPlane * _channels).Clear();
+        byte* routes = TensorMemory.Pointer<byte>(_routes) + (long)n * _channels * _plane;
+        T* source = values + (long)n * _channels * _plane;
+        fixed (int* positions = _positions)
+        for (int c = 0; c < _channels; c++)
+        for (int q = 0; q < _plane; q++, routes++, source++)
+            sums[(long)positions[q * _window + *routes] * _channels + c] += *source;
     }
 }

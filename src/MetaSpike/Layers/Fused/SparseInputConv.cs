@@ -43,6 +43,12 @@ internal interface ISparseConvInput
     /// </summary>
     Tensor Convolve(Tensor weight, PoolWindow? pool);
 
+    /// <summary>
+    /// max_pool2d(conv2d(x, W), pool) [N, Cout, PH, PW], pooled as each sample is written, and the input that
+    /// differentiates it: the pooled convolution at the routes found (<see cref="SampleRoutes"/>), linear in W.
+    /// </summary>
+    (Tensor Values, ISparseConvInput AtRoutes) Pool(Tensor weight, PoolWindow pool);
+
     /// <summary>The adjoint in W: the weight gradient [Cout, Cin, K, K] for an output gradient G [N, Cout, OH, OW].</summary>
     Tensor WeightGrad(Tensor grad);
 }
@@ -59,13 +65,23 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
 {
     private readonly SparseRows<T> _rows;
     private readonly ConvGeometry _g;
+    private readonly SampleRoutes? _at;
 
-    public SparseConvInput(SparseRows<T> rows, ConvGeometry geometry) => (_rows, _g) = (rows, geometry);
+    /// <summary>The convolution of <paramref name="rows"/> (samples' nonzeros) of geometry <paramref name="geometry"/>, pooled at the routes <paramref name="at"/> when given.</summary>
+    public SparseConvInput(SparseRows<T> rows, ConvGeometry geometry, SampleRoutes? at = null) => (_rows, _g, _at) = (rows, geometry, at);
 
-    public unsafe Tensor Convolve(Tensor weight, PoolWindow? pool)
+    public Tensor Convolve(Tensor weight, PoolWindow? pool) => Convolve(weight, _at is null ? new SampleOutput(_g, pool) : new SampleOutput(_g, _at));
+
+    public (Tensor Values, ISparseConvInput AtRoutes) Pool(Tensor weight, PoolWindow pool)
+    {
+        var writer = new SampleOutput(_g, pool, routed: true);
+        var values = Convolve(weight, writer);
+        return (values, new SparseConvInput<T>(_rows, _g, new SampleRoutes(writer.Routes!, _g, pool)));
+    }
+
+    private unsafe Tensor Convolve(Tensor weight, SampleOutput writer)
     {
         var wt = weight.permute(1, 2, 3, 0).contiguous();
-        var writer = new SampleOutput(_g, pool);
         var output = writer.Allocate(_rows.Rows, weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
         KernelThreads.OneOrTwoParts(Halves, _rows.Rows / 2, _rows.Rows, (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
@@ -77,7 +93,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var source = grad.contiguous();
         var gp = (nint)TensorMemory.Pointer<T>(source);
         var sum = KernelThreads.SumOverHalves(Halves, _rows.Rows, [_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype,
-            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane }, n0, n1));
+            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane, At = _at }, n0, n1));
         return sum.permute(3, 0, 1, 2).contiguous();
     }
 
@@ -126,17 +142,22 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         public readonly void End(int n) => Writer.Write(_scratch, Output, n);
     }
 
-    /// <summary>Weight gradient: the tap's weight column += value · the position's output gradients, read channel-last from the scratch.</summary>
+    /// <summary>
+    /// Weight gradient: the tap's weight column += value · the position's output gradients, read channel-last from the
+    /// scratch (the sample's gradient transposed, or its pooled gradient added at the routes <see cref="At"/>).
+    /// </summary>
     private unsafe struct GatherGradients : ITapVisitor
     {
         public T* Weights, Grad;
         public int Channels, Plane;
+        public SampleRoutes? At;
         private T* _scratch;
 
         public void Begin(int n, T* scratch)
         {
             _scratch = scratch;
-            VectorOps.Transpose(Grad + (long)n * Channels * Plane, Channels, Plane, scratch);
+            if (At is null) VectorOps.Transpose(Grad + (long)n * Channels * Plane, Channels, Plane, scratch);
+            else At.Scatter(Grad, scratch, n);
         }
 
         public readonly void Visit(int position, int tap, T value) =>
@@ -177,18 +198,44 @@ internal static class SparseInputConv
     /// conv2d(x, weight) without bias skipping x's zeros, or null when the event-driven convolution does not apply:
     /// x carries a gradient, is not a CPU float32/float64 [N, Cin, H, W] of weight's dtype, the stride is not 1, or x is
     /// denser than <see cref="SparseInputMatmul.MaxDensity"/>. With a <paramref name="pool"/> window each sample's output
-    /// is max-pooled before it is written; that needs a weight that records no gradient (else null).
+    /// is max-pooled before it is written; where the weight records a gradient the result is a
+    /// <see cref="SparsePoolFunction"/> node, whose derivatives visit the pooled positions only (null for windows of
+    /// more than 256 positions).
     /// </summary>
     public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null)
     {
-        if (x.requires_grad || ConvGeometry.Of(x, weight, stride, padding) is not { } g || (pool is not null && Autograd.Records(weight))) return null;
+        if (x.requires_grad || ConvGeometry.Of(x, weight, stride, padding) is not { } g || pool?.Kernel * pool?.Kernel > byte.MaxValue + 1) return null;
         var flat = x.reshape(x.shape[0], -1).contiguous();
         ISparseConvInput? input = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(flat, SparseInputMatmul.MaxDensity) is { } r32 ? new SparseConvInput<float>(r32, g) : null
             : SparseRows<double>.From(flat, SparseInputMatmul.MaxDensity) is { } r64 ? new SparseConvInput<double>(r64, g) : null;
         if (input is null) return null;
-        return pool is null ? SparseConvFunction.apply(weight, input, false) : input.Convolve(weight, pool);
+        if (pool is null) return SparseConvFunction.apply(weight, input, false);
+        return Autograd.Records(weight) ? SparsePoolFunction.apply(weight, input, pool) : input.Convolve(weight, pool);
     }
+}
+
+/// <summary>
+/// max_pool2d(conv2d(x, W), pool) for a constant sparse x as an autograd node in W: the forward pools each sample as it
+/// is written and keeps the routes; the backward is the <see cref="SparseConvFunction"/> of the pooled convolution
+/// at those routes (transposed), so derivatives of any order exist and none materialises the full-size output.
+/// </summary>
+internal sealed class SparsePoolFunction : torch.autograd.SingleTensorFunction<SparsePoolFunction>
+{
+    private const string RoutedKey = "routed";
+
+    public override string Name => "MetaSpikeSparseInputPooledConv";
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (weight, input, pool) = ((Tensor)vars[0], (ISparseConvInput)vars[1], (PoolWindow)vars[2]);
+        var (values, routed) = input.Pool(weight, pool);
+        ctx.save_data(RoutedKey, routed);
+        return values;
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
+        [SparseConvFunction.apply(grad, ctx.get_data(RoutedKey), true), null!, null!];
 }
 
 /// <summary>
