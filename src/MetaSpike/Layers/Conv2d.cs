@@ -71,7 +71,8 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// convolutions max-pool each sample's output before writing it (burn-in and evaluation never write the
     /// convolution's full-size output), and other inputs take libtorch's convolution and the pooling kernel. With a
     /// recorded gradient, inputs of <see cref="PooledConv.MinInChannels"/> channels or more take
-    /// <see cref="PooledConv"/>, whose derivatives visit only the pooled positions; others return null.
+    /// <see cref="PooledConv"/>, and event frames the event-driven convolution pooled as it writes
+    /// (<see cref="SparsePoolFunction"/>): the derivatives of both visit only the pooled positions. Others return null.
     /// </summary>
     internal Tensor? SequencePooled(Tensor input, MaxPool2d pool)
     {
@@ -135,7 +136,8 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// <see cref="ChunkSamples"/>. Same values (up to summation order) and gradients of any order. In a
     /// <see cref="Sequential"/>, followed by a fused <see cref="MaxPool2d"/>: with no gradient recorded the
     /// event-driven and gathered convolutions pool each sample's output before writing it, and in a gradient window
-    /// the pair is one node whose gradients of any order visit only the pooled positions (inputs of 8 channels or more).
+    /// the pair is one node whose gradients of any order visit only the pooled positions (inputs of 8 channels or more,
+    /// and event frames).
     /// </summary>
     public bool Fused { get; set; }
 
