@@ -41,20 +41,7 @@ public class SparseInputConvTests
         var weight = randn([5, inChannels, kernel, kernel], dtype: float64, generator: generator);
         var outSize = new long[] { samples, 5, height + 2 * padding - kernel + 1, width + 2 * padding - kernel + 1 };
         var upstream = randn(outSize, dtype: float64, generator: generator);
-        var results = new List<Tensor[]>();
-        foreach (bool events in new[] { false, true })
-        {
-            var w = weight.clone().requires_grad_();
-            var y = events ? SparseInputConv.TryConv(frames, w, 1, padding)! : nn.functional.conv2d(frames, w, padding: [padding, padding]);
-            // The loss is quadratic in W, so the gradient of |dL/dW|^2 exercises the transposed node's own backward.
-            var loss = (y * upstream).sum() + y.square().sum();
-            var gw = MetaSpike.Runtime.Autograd.Grad([loss], [w], createGraph: true)[0];
-            var second = MetaSpike.Runtime.Autograd.Grad([gw.square().sum()], [w])[0];
-            results.Add([y.detach(), gw.detach(), second]);
-        }
-        string[] names = ["output", "weight gradient", "second order"];
-        for (int i = 0; i < names.Length; i++) Close(results[0][i], results[1][i], 1e-11, names[i]);
-        Assert.True(results[1][2].abs().sum().ToDouble() > 0, "second-order gradient vanished");
+        EqualToSecondOrder(weight, upstream, w => nn.functional.conv2d(frames, w, padding: [padding, padding]), w => SparseInputConv.TryConv(frames, w, 1, padding));
     }
 
     [Theory]
@@ -71,13 +58,22 @@ public class SparseInputConvTests
         var pool = new PoolWindow(window, stride);
         var outSize = new long[] { samples, 8, pool.Out(height + 2 * padding - kernel + 1), pool.Out(width + 2 * padding - kernel + 1) };
         var upstream = randn(outSize, dtype: float64, generator: generator);
+        EqualToSecondOrder(weight, upstream,
+            w => nn.functional.max_pool2d(nn.functional.conv2d(frames, w, padding: [padding, padding]), [window, window], [stride, stride]),
+            w => SparseInputConv.TryConv(frames, w, 1, padding, pool));
+    }
+
+    /// <summary>
+    /// The event-driven layer against libtorch's, both as functions of the weight: output, weight gradient, and the
+    /// gradient of |dL/dW|² to 1e-11. The loss is quadratic in W, so that last one exercises the transposed node's own backward.
+    /// </summary>
+    private static void EqualToSecondOrder(Tensor weight, Tensor upstream, Func<Tensor, Tensor> libtorch, Func<Tensor, Tensor?> events)
+    {
         var results = new List<Tensor[]>();
-        foreach (bool events in new[] { false, true })
+        foreach (var layer in new[] { libtorch, events })
         {
             var w = weight.clone().requires_grad_();
-            var y = events
-                ? SparseInputConv.TryConv(frames, w, 1, padding, pool)!
-                : nn.functional.max_pool2d(nn.functional.conv2d(frames, w, padding: [padding, padding]), [window, window], [stride, stride]);
+            var y = layer(w);
             Assert.NotNull(y);
             var loss = (y * upstream).sum() + y.square().sum();
             var gw = MetaSpike.Runtime.Autograd.Grad([loss], [w], createGraph: true)[0];
