@@ -87,8 +87,11 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
         // max(v + b) = max(v) + b exactly (rounding is monotonic), so the bias is added to the pooled output.
         Tensor? output;
         if (Autograd.Records(input, Param("weight"), bias))
-            output = (PooledConv.TryConv(flat, Param("weight"), _stride, _padding, window) ?? SparseInputConv.TryConv(flat, Param("weight"), _stride, _padding, window))
-                is { } recorded ? (bias is null ? recorded : recorded + bias.view(-1, 1, 1)) : null;
+        {
+            var recorded = PooledConv.TryConv(flat, Param("weight"), _stride, _padding, window)
+                ?? SparseInputConv.TryConv(flat, Param("weight"), _stride, _padding, window);
+            output = recorded is null || bias is null ? recorded : recorded + bias.view(-1, 1, 1);
+        }
         else
             output = EventConvolution(flat, window) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
         return output?.unflatten(0, [steps, batch]);
