@@ -35,11 +35,11 @@ internal static class VectorOps
         {
             var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
             var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
-            for (int v = 0; v < tv.Length; v++) tv[v] = Vector.ConditionalSelect(Vector.GreaterThan(sv[v], tv[v]) | ~Vector.Equals(sv[v], sv[v]), sv[v], tv[v]);
+            for (int v = 0; v < tv.Length; v++) tv[v] = Vector.ConditionalSelect(Takes(sv[v], tv[v]), sv[v], tv[v]);
             i = tv.Length * Vector<T>.Count;
         }
         for (; i < target.Length; i++)
-            if (source[i] > target[i] || T.IsNaN(source[i])) target[i] = source[i];
+            if (Takes(source[i], target[i])) target[i] = source[i];
     }
 
     /// <summary>
@@ -57,15 +57,21 @@ internal static class VectorOps
             var r = new Vector<T>(route);
             for (int v = 0; v < tv.Length; v++)
             {
-                var take = Vector.GreaterThan(sv[v], tv[v]) | ~Vector.Equals(sv[v], sv[v]);
+                var take = Takes(sv[v], tv[v]);
                 tv[v] = Vector.ConditionalSelect(take, sv[v], tv[v]);
                 rv[v] = Vector.ConditionalSelect(take, r, rv[v]);
             }
             i = tv.Length * Vector<T>.Count;
         }
         for (; i < target.Length; i++)
-            if (source[i] > target[i] || T.IsNaN(source[i])) (target[i], routes[i]) = (source[i], route);
+            if (Takes(source[i], target[i])) (target[i], routes[i]) = (source[i], route);
     }
+
+    /// <summary>Max pooling's rule: a later value replaces the running maximum when greater or NaN.</summary>
+    private static Vector<T> Takes<T>(Vector<T> source, Vector<T> target) where T : unmanaged, INumber<T> =>
+        Vector.GreaterThan(source, target) | ~Vector.Equals(source, source);
+
+    private static bool Takes<T>(T source, T target) where T : INumber<T> => source > target || T.IsNaN(source);
 
     /// <summary>
     /// target [columns, rows] = source [rows, columns]ᵀ in 16 x 16 tiles, so that reads and writes both stay within a

@@ -13,9 +13,8 @@ internal static class SurrogateKernel
     internal static Tensor Spike(SurrogateFunction family, Tensor x, IReadOnlyList<Tensor> theta, HyperGradientMode mode)
     {
         CheckInput(family, x, theta);
-        bool recording = torch.is_grad_enabled();
-        bool thetaNeedsGrad = recording && theta.Any(t => t.requires_grad);
-        if (!recording || !(x.requires_grad || thetaNeedsGrad))
+        bool thetaNeedsGrad = Autograd.Records([.. theta]);
+        if (!thetaNeedsGrad && !Autograd.Records(x))
             return Heaviside(x);
 
         var args = new object[theta.Count + 2];

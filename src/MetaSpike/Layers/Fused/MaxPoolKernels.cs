@@ -208,7 +208,7 @@ internal static unsafe class MaxPoolKernels
     private static void Route<T>(T* outputs, T* inputs, byte* routes, PoolGeometry g, int[] offsets, bool scatter, int p0, int p1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (h, w, k, s, oh, ow) = (g.Height, g.Width, g.Kernel, g.Stride, g.OutHeight, g.OutWidth);
+        var (h, w, s, oh, ow) = (g.Height, g.Width, g.Stride, g.OutHeight, g.OutWidth);
         fixed (int* offset = offsets)
         for (int p = p0; p < p1; p++)
         {

@@ -63,8 +63,8 @@ internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
         for (int q = 0; q < plane; q++)
         for (int r = 0; r < routes; r++)
         {
-            int oy = q / outWidth * pool.Stride + r / pool.Kernel, ox = q % outWidth * pool.Stride + r % pool.Kernel;
-            table[q * routes + r] = (oy * (conv.Width + 2 * conv.Padding) + ox) * conv.InChannels;
+            var (row, column) = pool.At(q, r, outWidth);
+            table[q * routes + r] = (row * (conv.Width + 2 * conv.Padding) + column) * conv.InChannels;
         }
         return table;
     }

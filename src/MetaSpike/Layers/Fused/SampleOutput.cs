@@ -12,6 +12,13 @@ internal sealed record PoolWindow(int Kernel, int Stride)
 {
     /// <summary>Pooled size of a side of <paramref name="size"/> (windows that fit, as PyTorch's floor mode).</summary>
     public int Out(int size) => (size - Kernel) / Stride + 1;
+
+    /// <summary>
+    /// The full-size (row, column) that route <paramref name="route"/> (offset in the window, row-major) of pooled
+    /// position <paramref name="q"/> names, for pooled rows of <paramref name="pooledWidth"/>.
+    /// </summary>
+    public (int Row, int Column) At(int q, int route, int pooledWidth) =>
+        (q / pooledWidth * Stride + route / Kernel, q % pooledWidth * Stride + route % Kernel);
 }
 
 /// <summary>
@@ -130,7 +137,10 @@ internal sealed unsafe class SampleRoutes
         _positions = new int[_plane * _window];
         for (int q = 0; q < _plane; q++)
         for (int r = 0; r < _window; r++)
-            _positions[q * _window + r] = (q / width * pool.Stride + r / pool.Kernel) * g.OutWidth + q % width * pool.Stride + r % pool.Kernel;
+        {
+            var (row, column) = pool.At(q, r, width);
+            _positions[q * _window + r] = row * g.OutWidth + column;
+        }
     }
 
     /// <summary>The pooling window the routes belong to.</summary>
