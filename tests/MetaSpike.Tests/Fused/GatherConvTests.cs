@@ -41,11 +41,14 @@ public class GatherConvTests
     }
 
     [Theory]
-    [InlineData(7, 32, 16, 8, 64, 5, 2)]   // workload (c)'s second layer: four-register blocks only
-    [InlineData(5, 64, 8, 4, 128, 5, 2)]   // its third layer: taps mostly in the padding
+    [InlineData(7, 32, 16, 8, 64, 5, 2)]   // workload (c)'s second layer: four-register blocks, five taps as three and two
+    [InlineData(5, 64, 8, 4, 128, 5, 2)]   // its third layer: two blocks, taps mostly in the padding
+    [InlineData(6, 64, 16, 8, 32, 5, 2)]   // its second layer's input gradient: two-register blocks, five taps a walk
     [InlineData(9, 3, 9, 7, 40, 3, 0)]     // no padding; 40 channels leave single registers after the blocks
     [InlineData(4, 5, 6, 11, 8, 3, 1)]     // fewer channels than one block
-    [InlineData(3, 6, 7, 5, 48, 3, 1)]     // 48 channels: a block, then a pair of registers per tap pair
+    [InlineData(3, 6, 7, 5, 48, 3, 1)]     // 48 channels: a block of two registers, then one
+    [InlineData(2, 4, 9, 10, 64, 7, 3)]    // seven taps a row: three walks of four-register blocks
+    [InlineData(2, 4, 9, 10, 32, 7, 2)]    // seven taps a row: two walks of two-register blocks
     public void Values_equal_libtorch(int samples, int inChannels, int height, int width, int outChannels, int kernel, int padding)
     {
         var generator = new Generator(31);

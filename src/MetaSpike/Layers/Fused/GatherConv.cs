@@ -95,7 +95,9 @@ internal static class GatherConv
 
     private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var wt = weight.permute(2, 3, 1, 0).contiguous(); // [K, K, Cin, Cout]: a tap's weight row for one input channel is contiguous
+        // [K, K, Cin, Cout] with the taps TapStride apart: a tap's weight row for one input channel is contiguous.
+        var wt = zeros([g.Kernel * g.Kernel, TapStride<T>(g)], weight.dtype);
+        wt.narrow(1, 0, (long)g.InChannels * g.OutChannels).copy_(weight.permute(2, 3, 1, 0).reshape(g.Kernel * g.Kernel, -1));
         int n = (int)x.shape[0];
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
@@ -115,6 +117,12 @@ internal static class GatherConv
             : (n0, n1, part) => new GradKernel<T>(g).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)ga, (T*)part, n0, n1));
         return sum.permute(3, 2, 0, 1).contiguous();
     }
+
+    /// <summary>
+    /// Elements from one tap's weights to the next's: Cin · Cout and a cache line, so that neighbouring taps' rows of
+    /// one input channel do not all fall in the same L1 cache sets.
+    /// </summary>
+    private static long TapStride<T>(ConvGeometry g) where T : unmanaged => (long)g.InChannels * g.OutChannels + 64 / Unsafe.SizeOf<T>();
 
     private static bool Wide<T>(ConvGeometry g) where T : unmanaged =>
         Vector512.IsHardwareAccelerated && g.OutChannels % Vector512<T>.Count == 0;
@@ -153,33 +161,45 @@ internal static class GatherConv
                 {
                     ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
                     Array.Clear(_sums);
-                    long tapSize = (long)cin * cout;
-                    for (int ky = 0; ky < k; ky++)
-                    for (int kx = 0; kx < k; kx += 2)
+                    for (int r = 0; r < registers;)
                     {
-                        // Taps kx and kx + 1 read input column ix for outputs ix - kx + pad and one to its left: where both
-                        // exist, each loaded list entry feeds both (twice the accumulators per entry and per list walk).
-                        T* tap = wt + (ky * k + kx) * tapSize;
-                        bool pair = kx + 1 < k;
-                        int oy0 = Math.Max(0, pad - ky), oy1 = Math.Min(g.OutHeight, g.Height + pad - ky);
-                        int ix0 = Math.Max(0, kx - pad), ix1 = Math.Min(g.Width, kx - pad + g.OutWidth + (pair ? 1 : 0));
-                        for (int oy = oy0; oy < oy1; oy++)
-                        for (int ix = ix0; ix < ix1; ix++)
-                        {
-                            int p = (oy + ky - pad) * g.Width + ix, count = counts[p];
-                            if (count == 0) continue;
-                            int ox = ix - kx + pad;
-                            T* sum = sums + (long)(oy * g.OutWidth + ox) * cout;
-                            bool here = ox < g.OutWidth, left = pair && ox >= 1;
-                            if (here && left)
-                                AddRowPairs<T, TL, TV>(sum, -cout, tap, -(int)tapSize, rows + p * cin, values + p * cin, count, registers);
-                            else if (here)
-                                AddRows<T, TL, TV>(sum, tap, rows + p * cin, values + p * cin, count, registers);
-                            else
-                                AddRows<T, TL, TV>(sum - cout, tap + tapSize, rows + p * cin, values + p * cin, count, registers);
-                        }
+                        // A block of output channels at a time: fewer weights to keep in the cache per pass.
+                        int block = registers - r >= 4 ? 4 : registers - r >= 2 ? 2 : 1;
+                        if (block == 4) AddBlock<TL, TV, Four<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                        else if (block == 2) AddBlock<TL, TV, Two<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                        else AddBlock<TL, TV, One<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                        r += block;
                     }
                     writer.Write(sums, output, n);
+                }
+            }
+        }
+
+        /// <summary>
+        /// sums[.., block] += the block's output channels of the convolution (weights and sums offset to the block).
+        /// Input pixel ix reaches output ix + pad - kx through tap kx; the taps that land inside the output row are
+        /// consecutive, and each walk of the pixel's list feeds as many of them as the block's registers allow
+        /// (<see cref="TapColumns.TapsPerWalk"/>), dealt evenly over the walks (five taps as three and two, not four
+        /// and one).
+        /// </summary>
+        private void AddBlock<TL, TV, TB>(T* wt, T* sums, int* counts, int* rows, T* values) where TL : ILanes<TV, T> where TB : struct, ISumRegisters<T, TV>
+        {
+            int cin = g.InChannels, cout = g.OutChannels, k = g.Kernel, pad = g.Padding;
+            long tapSize = TapStride<T>(g);
+            int maxTaps = TapColumns.TapsPerWalk<T, TV, TB>();
+            for (int ky = 0; ky < k; ky++)
+            for (int oy = Math.Max(0, pad - ky), oy1 = Math.Min(g.OutHeight, g.Height + pad - ky); oy < oy1; oy++)
+            for (int ix = 0; ix < g.Width; ix++)
+            {
+                int p = (oy + ky - pad) * g.Width + ix, count = counts[p];
+                if (count == 0) continue;
+                int kx0 = Math.Max(0, ix + pad - g.OutWidth + 1), kx1 = Math.Min(k, ix + pad + 1);
+                int walks = (kx1 - kx0 + maxTaps - 1) / maxTaps;
+                for (int w = 0; w < walks; w++)
+                {
+                    int kx = kx0 + (kx1 - kx0) * w / walks, taps = kx0 + (kx1 - kx0) * (w + 1) / walks - kx;
+                    TapColumns.Add<T, TL, TV, TB>(taps, sums + (long)(oy * g.OutWidth + ix + pad - kx) * cout, -cout,
+                        wt + (ky * k + kx) * tapSize, tapSize, rows + p * cin, values + p * cin, count);
                 }
             }
         }
@@ -309,7 +329,7 @@ internal static class GatherConv
         for (; r + 4 <= registers; r += 4)
         {
             T* s = sum + r * lanes, t = s + sumStride;
-            Four<T, TL, TV> a = Four<T, TL, TV>.Load(s), b = Four<T, TL, TV>.Load(t);
+            Four<T, TL, TV> a = Four<T, TL, TV>.From(s), b = Four<T, TL, TV>.From(t);
             for (int e = 0; e < count; e++)
             {
                 var v = TL.Broadcast(value[e]);
@@ -321,22 +341,27 @@ internal static class GatherConv
         }
         for (; r + 2 <= registers; r += 2)
         {
-            // Two registers per sum: still four independent chains (32 float channels in 512-bit registers).
-            T* s = sum + r * lanes, t = s + sumStride;
-            TV a0 = TL.Load(s), a1 = TL.Load(s + lanes), b0 = TL.Load(t), b1 = TL.Load(t + lanes);
-            for (int e = 0; e < count; e++)
+            // Two registers per sum (32 float channels in 512-bit registers): even and odd entries in separate sums
+            // keep eight multiply-add chains in flight, as the four-register case does.
+            T* s = sum + r * lanes, t = s + sumStride, x = source + r * lanes, y = second + r * lanes;
+            Two<T, TL, TV> a = Two<T, TL, TV>.From(s), b = Two<T, TL, TV>.From(t), c = default, d = default;
+            int e = 0;
+            for (; e + 2 <= count; e += 2)
+            {
+                TV v = TL.Broadcast(value[e]), u = TL.Broadcast(value[e + 1]);
+                a.MultiplyAdd(x + row[e], v);
+                b.MultiplyAdd(y + row[e], v);
+                c.MultiplyAdd(x + row[e + 1], u);
+                d.MultiplyAdd(y + row[e + 1], u);
+            }
+            if (e < count)
             {
                 var v = TL.Broadcast(value[e]);
-                T* x = source + row[e] + r * lanes, y = second + row[e] + r * lanes;
-                a0 = TL.MultiplyAdd(TL.Load(x), v, a0);
-                a1 = TL.MultiplyAdd(TL.Load(x + lanes), v, a1);
-                b0 = TL.MultiplyAdd(TL.Load(y), v, b0);
-                b1 = TL.MultiplyAdd(TL.Load(y + lanes), v, b1);
+                a.MultiplyAdd(x + row[e], v);
+                b.MultiplyAdd(y + row[e], v);
             }
-            TL.Store(a0, s);
-            TL.Store(a1, s + lanes);
-            TL.Store(b0, t);
-            TL.Store(b1, t + lanes);
+            a.Add(c).Store(s);
+            b.Add(d).Store(t);
         }
         if (r < registers)
         {
@@ -346,8 +371,9 @@ internal static class GatherConv
     }
 
     /// <summary>
-    /// sum[0 .. registers · lanes) += Σₑ value[e] · tap[row[e] ..]: four registers at a time (the accumulators stay in
-    /// registers across the list), then one at a time.
+    /// sum[0 .. registers · lanes) += Σₑ value[e] · tap[row[e] ..]: four registers at a time, then two, then one (the
+    /// accumulators stay in registers across the list), the entries dealt to two or four partial sums so that eight
+    /// multiply-add chains are in flight (one chain per register would wait on the multiply-add's latency).
     /// </summary>
     private static unsafe void AddRows<T, TL, TV>(T* sum, T* tap, int* row, T* value, int count, int registers)
         where T : unmanaged where TL : ILanes<TV, T>
@@ -355,17 +381,46 @@ internal static class GatherConv
         int lanes = TL.Count, r = 0;
         for (; r + 4 <= registers; r += 4)
         {
-            T* s = sum + r * lanes;
-            var a = Four<T, TL, TV>.Load(s);
-            for (int e = 0; e < count; e++) a.MultiplyAdd(tap + row[e] + r * lanes, TL.Broadcast(value[e]));
-            a.Store(s);
+            T* s = sum + r * lanes, w = tap + r * lanes;
+            Four<T, TL, TV> a = Four<T, TL, TV>.From(s), b = default;
+            int e = 0;
+            for (; e + 2 <= count; e += 2)
+            {
+                a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
+                b.MultiplyAdd(w + row[e + 1], TL.Broadcast(value[e + 1]));
+            }
+            if (e < count) a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
+            a.Add(b).Store(s);
         }
-        for (; r < registers; r++)
+        for (; r + 2 <= registers; r += 2)
         {
-            T* s = sum + r * lanes;
-            TV a = TL.Load(s);
-            for (int e = 0; e < count; e++) a = TL.MultiplyAdd(TL.Load(tap + row[e] + r * lanes), TL.Broadcast(value[e]), a);
-            TL.Store(a, s);
+            T* s = sum + r * lanes, w = tap + r * lanes;
+            Two<T, TL, TV> a = Two<T, TL, TV>.From(s), b = default, c = default, d = default;
+            int e = 0;
+            for (; e + 4 <= count; e += 4)
+            {
+                a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
+                b.MultiplyAdd(w + row[e + 1], TL.Broadcast(value[e + 1]));
+                c.MultiplyAdd(w + row[e + 2], TL.Broadcast(value[e + 2]));
+                d.MultiplyAdd(w + row[e + 3], TL.Broadcast(value[e + 3]));
+            }
+            for (; e < count; e++) a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
+            a.Add(b).Add(c.Add(d)).Store(s);
+        }
+        if (r < registers)
+        {
+            T* s = sum + r * lanes, w = tap + r * lanes;
+            TV a = TL.Load(s), b = default!, c = default!, d = default!;
+            int e = 0;
+            for (; e + 4 <= count; e += 4)
+            {
+                a = TL.MultiplyAdd(TL.Load(w + row[e]), TL.Broadcast(value[e]), a);
+                b = TL.MultiplyAdd(TL.Load(w + row[e + 1]), TL.Broadcast(value[e + 1]), b);
+                c = TL.MultiplyAdd(TL.Load(w + row[e + 2]), TL.Broadcast(value[e + 2]), c);
+                d = TL.MultiplyAdd(TL.Load(w + row[e + 3]), TL.Broadcast(value[e + 3]), d);
+            }
+            for (; e < count; e++) a = TL.MultiplyAdd(TL.Load(w + row[e]), TL.Broadcast(value[e]), a);
+            TL.Store(TL.Add(TL.Add(a, b), TL.Add(c, d)), s);
         }
     }
 }
@@ -399,34 +454,5 @@ internal sealed class GatherConvFunction : torch.autograd.SingleTensorFunction<G
             ? nn.functional.conv_transpose2d(transposed ? dense : grad, transposed ? grad : dense, padding: [g.Padding, g.Padding])
             : null;
         return [inputGrad!, dense.requires_grad ? apply(x, grad, g, !transposed) : null!, null!, null!];
-    }
-}
-
-/// <summary>Four consecutive registers of sums (fields, so the JIT keeps them in registers across a list of multiply-adds).</summary>
-internal unsafe struct Four<T, TL, TV> where T : unmanaged where TL : ILanes<TV, T>
-{
-    private TV _a0, _a1, _a2, _a3;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Four<T, TL, TV> Load(T* s) =>
-        new() { _a0 = TL.Load(s), _a1 = TL.Load(s + TL.Count), _a2 = TL.Load(s + 2 * TL.Count), _a3 = TL.Load(s + 3 * TL.Count) };
-
-    /// <summary>this += v · w[0 .. 4 · lanes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MultiplyAdd(T* w, TV v)
-    {
-        _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
-        _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
-        _a2 = TL.MultiplyAdd(TL.Load(w + 2 * TL.Count), v, _a2);
-        _a3 = TL.MultiplyAdd(TL.Load(w + 3 * TL.Count), v, _a3);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Store(T* s)
-    {
-        TL.Store(_a0, s);
-        TL.Store(_a1, s + TL.Count);
-        TL.Store(_a2, s + 2 * TL.Count);
-        TL.Store(_a3, s + 3 * TL.Count);
     }
 }

@@ -466,7 +466,7 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 8 * lanes <= vectorEnd; i += 8 * lanes)
             {
                 T* f = w + i;
-                Four<T, TL, TV> a = Four<T, TL, TV>.Load(f), b = Four<T, TL, TV>.Load(f + 4 * lanes);
+                Four<T, TL, TV> a = Four<T, TL, TV>.From(f), b = Four<T, TL, TV>.From(f + 4 * lanes);
                 for (int e = 0; e < count; e++)
                 {
                     T* x = rows + offset[e] + i;
@@ -480,7 +480,7 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 4 * lanes <= vectorEnd; i += 4 * lanes)
             {
                 T* f = w + i;
-                var a = Four<T, TL, TV>.Load(f);
+                var a = Four<T, TL, TV>.From(f);
                 for (int e = 0; e < count; e++) a.MultiplyAdd(rows + offset[e] + i, TL.Broadcast(value[e]));
                 a.Store(f);
             }

@@ -1,0 +1,225 @@
+using System.Runtime.CompilerServices;
+using MetaSpike.Neurons.Fused;
+
+namespace MetaSpike.Layers.Fused;
+
+/// <summary>
+/// A few consecutive registers of sums held in fields, so that the JIT keeps them in registers across a list of
+/// multiply-adds; the default is zeros.
+/// </summary>
+internal unsafe interface ISumRegisters<T, TV> where T : unmanaged
+{
+    /// <summary>Registers in the block.</summary>
+    static abstract int Registers { get; }
+
+    /// <summary>Loads the sums from s.</summary>
+    void Load(T* s);
+
+    /// <summary>this += v · w[0 .. Registers · lanes).</summary>
+    void MultiplyAdd(T* w, TV v);
+
+    /// <summary>Stores the sums to s.</summary>
+    void Store(T* s);
+}
+
+/// <summary>One register of sums.</summary>
+internal unsafe struct One<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+{
+    private TV _a0;
+
+    public static int Registers => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Load(T* s) => _a0 = TL.Load(s);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, TV v) => _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(T* s) => TL.Store(_a0, s);
+}
+
+/// <summary>Two consecutive registers of sums.</summary>
+internal unsafe struct Two<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+{
+    private TV _a0, _a1;
+
+    public static int Registers => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Two<T, TL, TV> From(T* s)
+    {
+        Two<T, TL, TV> sums = default;
+        sums.Load(s);
+        return sums;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Load(T* s) => (_a0, _a1) = (TL.Load(s), TL.Load(s + TL.Count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, TV v)
+    {
+        _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
+        _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
+    }
+
+    /// <summary>The lane-wise sum of this and <paramref name="other"/> (partial sums over different entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Two<T, TL, TV> Add(in Two<T, TL, TV> other) => new() { _a0 = TL.Add(_a0, other._a0), _a1 = TL.Add(_a1, other._a1) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(T* s)
+    {
+        TL.Store(_a0, s);
+        TL.Store(_a1, s + TL.Count);
+    }
+}
+
+/// <summary>Four consecutive registers of sums.</summary>
+internal unsafe struct Four<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+{
+    private TV _a0, _a1, _a2, _a3;
+
+    public static int Registers => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Four<T, TL, TV> From(T* s)
+    {
+        Four<T, TL, TV> sums = default;
+        sums.Load(s);
+        return sums;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Load(T* s) => (_a0, _a1, _a2, _a3) = (TL.Load(s), TL.Load(s + TL.Count), TL.Load(s + 2 * TL.Count), TL.Load(s + 3 * TL.Count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, TV v)
+    {
+        _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
+        _a1 = TL.MultiplyAdd(TL.Load(w + TL.Count), v, _a1);
+        _a2 = TL.MultiplyAdd(TL.Load(w + 2 * TL.Count), v, _a2);
+        _a3 = TL.MultiplyAdd(TL.Load(w + 3 * TL.Count), v, _a3);
+    }
+
+    /// <summary>The lane-wise sum of this and <paramref name="other"/> (partial sums over different entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Four<T, TL, TV> Add(in Four<T, TL, TV> other) =>
+        new() { _a0 = TL.Add(_a0, other._a0), _a1 = TL.Add(_a1, other._a1), _a2 = TL.Add(_a2, other._a2), _a3 = TL.Add(_a3, other._a3) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(T* s)
+    {
+        TL.Store(_a0, s);
+        TL.Store(_a1, s + TL.Count);
+        TL.Store(_a2, s + 2 * TL.Count);
+        TL.Store(_a3, s + 3 * TL.Count);
+    }
+}
+
+/// <summary>
+/// The sums of several output positions that one input pixel reaches through neighbouring kernel taps: each position
+/// a block of registers, the positions <c>sumStep</c> elements apart and their taps' weights <c>tapStep</c> apart.
+/// Built as a type-level list (<see cref="Column{T, TV, TB, TRest}"/> ... <see cref="NoColumn{T, TV}"/>) so that
+/// the JIT flattens it into registers.
+/// </summary>
+internal unsafe interface ITapColumns<T, TV> where T : unmanaged
+{
+    void Load(T* sum, long sumStep);
+
+    /// <summary>Each position's sums += v · its tap's weight row, the first at w.</summary>
+    void MultiplyAdd(T* w, long tapStep, TV v);
+
+    void Store(T* sum, long sumStep);
+}
+
+/// <summary>One position's registers followed by the rest.</summary>
+internal unsafe struct Column<T, TV, TB, TRest> : ITapColumns<T, TV>
+    where T : unmanaged where TB : struct, ISumRegisters<T, TV> where TRest : struct, ITapColumns<T, TV>
+{
+    private TB _sums;
+    private TRest _rest;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Load(T* sum, long sumStep)
+    {
+        (TB sums, TRest rest) = (default, default);
+        sums.Load(sum);
+        rest.Load(sum + sumStep, sumStep);
+        (_sums, _rest) = (sums, rest);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, long tapStep, TV v)
+    {
+        _sums.MultiplyAdd(w, v);
+        _rest.MultiplyAdd(w + tapStep, tapStep, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(T* sum, long sumStep)
+    {
+        _sums.Store(sum);
+        _rest.Store(sum + sumStep, sumStep);
+    }
+}
+
+/// <summary>The end of a <see cref="Column{T, TV, TB, TRest}"/> list.</summary>
+internal unsafe struct NoColumn<T, TV> : ITapColumns<T, TV> where T : unmanaged
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Load(T* sum, long sumStep) { }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(T* w, long tapStep, TV v) { }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(T* sum, long sumStep) { }
+}
+
+/// <summary>
+/// Adds a list of input channels (weight-row offsets and values) to the sums of up to <see cref="MaxTaps"/> output
+/// positions at once, one kernel tap each: every loaded entry feeds all of them, and the list is walked once.
+/// </summary>
+internal static unsafe class TapColumns
+{
+    /// <summary>Most taps per walk.</summary>
+    public const int MaxTaps = 5;
+
+    /// <summary>
+    /// Most accumulator registers per walk. Measured on (c)'s second and third layers (2 threads), walks of three taps
+    /// of four registers beat walks of two or four, and walks of five (twenty accumulators) took twice as long.
+    /// </summary>
+    public const int MaxRegisters = 12;
+
+    /// <summary>Taps per walk for blocks of <typeparamref name="TB"/>: as many as <see cref="MaxRegisters"/> allows, at least one.</summary>
+    public static int TapsPerWalk<T, TV, TB>() where T : unmanaged where TB : struct, ISumRegisters<T, TV> =>
+        Math.Clamp(MaxRegisters / TB.Registers, 1, MaxTaps);
+
+    /// <summary>
+    /// For k = 0 .. taps: sum − k · cout[...block] += Σₑ value[e] · (weights + k · tapStep)[row[e] ...], where cout is
+    /// <paramref name="sumStep"/> negated; blocks of <typeparamref name="TB"/> registers.
+    /// </summary>
+    public static void Add<T, TL, TV, TB>(int taps, T* sum, long sumStep, T* weights, long tapStep, int* row, T* value, int count)
+        where T : unmanaged where TL : ILanes<TV, T> where TB : struct, ISumRegisters<T, TV>
+    {
+        switch (taps)
+        {
+            case 1: Walk<T, TL, TV, Column<T, TV, TB, NoColumn<T, TV>>>(sum, sumStep, weights, tapStep, row, value, count); break;
+            case 2: Walk<T, TL, TV, Column<T, TV, TB, Column<T, TV, TB, NoColumn<T, TV>>>>(sum, sumStep, weights, tapStep, row, value, count); break;
+            case 3: Walk<T, TL, TV, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, NoColumn<T, TV>>>>>(sum, sumStep, weights, tapStep, row, value, count); break;
+            case 4: Walk<T, TL, TV, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, NoColumn<T, TV>>>>>>(sum, sumStep, weights, tapStep, row, value, count); break;
+            default: Walk<T, TL, TV, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, Column<T, TV, TB, NoColumn<T, TV>>>>>>>(sum, sumStep, weights, tapStep, row, value, count); break;
+        }
+    }
+
+    private static void Walk<T, TL, TV, TC>(T* sum, long sumStep, T* weights, long tapStep, int* row, T* value, int count)
+        where T : unmanaged where TL : ILanes<TV, T> where TC : struct, ITapColumns<T, TV>
+    {
+        TC sums = default;
+        sums.Load(sum, sumStep);
+        for (int* end = row + count; row < end; row++, value++) sums.MultiplyAdd(weights + *row, tapStep, TL.Broadcast(*value));
+        sums.Store(sum, sumStep);
+    }
+}
