@@ -454,7 +454,7 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
 
     /// <summary>
     /// filter += Σₑ value[e] · window at windows + offset[e]: per filter row, eight registers at a time stay in
-    /// registers across the whole list (eight independent multiply-add chains), then four, then one.
+    /// registers across the whole list (eight independent multiply-add chains), then four, two, one.
     /// </summary>
     public unsafe void Gather<T, TL, TV>(T* filter, T* windows, int* offset, T* value, int count) where T : unmanaged, INumber<T> where TL : ILanes<TV, T>
     {
@@ -483,6 +483,23 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
                 var a = Four<T, TL, TV>.From(f);
                 for (int e = 0; e < count; e++) a.MultiplyAdd(rows + offset[e] + i, TL.Broadcast(value[e]));
                 a.Store(f);
+            }
+            for (; i + 2 * lanes <= vectorEnd; i += 2 * lanes)
+            {
+                // Two registers (what a 5 x 32 row leaves after eight): four partial sums over every fourth entry, eight
+                // independent chains, and one walk of the list instead of two.
+                T* f = w + i, x = rows + i;
+                Two<T, TL, TV> a = Two<T, TL, TV>.From(f), b = default, c = default, d = default;
+                int e = 0;
+                for (; e + 4 <= count; e += 4)
+                {
+                    a.MultiplyAdd(x + offset[e], TL.Broadcast(value[e]));
+                    b.MultiplyAdd(x + offset[e + 1], TL.Broadcast(value[e + 1]));
+                    c.MultiplyAdd(x + offset[e + 2], TL.Broadcast(value[e + 2]));
+                    d.MultiplyAdd(x + offset[e + 3], TL.Broadcast(value[e + 3]));
+                }
+                for (; e < count; e++) a.MultiplyAdd(x + offset[e], TL.Broadcast(value[e]));
+                a.Add(b).Add(c.Add(d)).Store(f);
             }
             for (; i < vectorEnd; i += lanes)
             {
