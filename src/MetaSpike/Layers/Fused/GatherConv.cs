@@ -329,7 +329,7 @@ internal static class GatherConv
         for (; r + 4 <= registers; r += 4)
         {
             T* s = sum + r * lanes, t = s + sumStride;
-            Four<T, TL, TV> a = Four<T, TL, TV>.From(s), b = Four<T, TL, TV>.From(t);
+            Four<T, TL, TV> a = SumRegisters.From<T, TV, Four<T, TL, TV>>(s), b = SumRegisters.From<T, TV, Four<T, TL, TV>>(t);
             for (int e = 0; e < count; e++)
             {
                 var v = TL.Broadcast(value[e]);
@@ -344,7 +344,7 @@ internal static class GatherConv
             // Two registers per sum (32 float channels in 512-bit registers): even and odd entries in separate sums
             // keep eight multiply-add chains in flight, as the four-register case does.
             T* s = sum + r * lanes, t = s + sumStride, x = source + r * lanes, y = second + r * lanes;
-            Two<T, TL, TV> a = Two<T, TL, TV>.From(s), b = Two<T, TL, TV>.From(t), c = default, d = default;
+            Two<T, TL, TV> a = SumRegisters.From<T, TV, Two<T, TL, TV>>(s), b = SumRegisters.From<T, TV, Two<T, TL, TV>>(t), c = default, d = default;
             int e = 0;
             for (; e + 2 <= count; e += 2)
             {
@@ -382,7 +382,7 @@ internal static class GatherConv
         for (; r + 4 <= registers; r += 4)
         {
             T* s = sum + r * lanes, w = tap + r * lanes;
-            Four<T, TL, TV> a = Four<T, TL, TV>.From(s), b = default;
+            Four<T, TL, TV> a = SumRegisters.From<T, TV, Four<T, TL, TV>>(s), b = default;
             int e = 0;
             for (; e + 2 <= count; e += 2)
             {
@@ -392,21 +392,7 @@ internal static class GatherConv
             if (e < count) a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
             a.Add(b).Store(s);
         }
-        for (; r + 2 <= registers; r += 2)
-        {
-            T* s = sum + r * lanes, w = tap + r * lanes;
-            Two<T, TL, TV> a = Two<T, TL, TV>.From(s), b = default, c = default, d = default;
-            int e = 0;
-            for (; e + 4 <= count; e += 4)
-            {
-                a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
-                b.MultiplyAdd(w + row[e + 1], TL.Broadcast(value[e + 1]));
-                c.MultiplyAdd(w + row[e + 2], TL.Broadcast(value[e + 2]));
-                d.MultiplyAdd(w + row[e + 3], TL.Broadcast(value[e + 3]));
-            }
-            for (; e < count; e++) a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
-            a.Add(b).Add(c.Add(d)).Store(s);
-        }
+        for (; r + 2 <= registers; r += 2) SumRegisters.AddTwo<T, TL, TV>(sum + r * lanes, tap + r * lanes, row, value, count);
         if (r < registers)
         {
             T* s = sum + r * lanes, w = tap + r * lanes;

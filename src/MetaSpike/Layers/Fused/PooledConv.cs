@@ -466,7 +466,7 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 8 * lanes <= vectorEnd; i += 8 * lanes)
             {
                 T* f = w + i;
-                Four<T, TL, TV> a = Four<T, TL, TV>.From(f), b = Four<T, TL, TV>.From(f + 4 * lanes);
+                Four<T, TL, TV> a = SumRegisters.From<T, TV, Four<T, TL, TV>>(f), b = SumRegisters.From<T, TV, Four<T, TL, TV>>(f + 4 * lanes);
                 for (int e = 0; e < count; e++)
                 {
                     T* x = rows + offset[e] + i;
@@ -480,26 +480,14 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 4 * lanes <= vectorEnd; i += 4 * lanes)
             {
                 T* f = w + i;
-                var a = Four<T, TL, TV>.From(f);
+                var a = SumRegisters.From<T, TV, Four<T, TL, TV>>(f);
                 for (int e = 0; e < count; e++) a.MultiplyAdd(rows + offset[e] + i, TL.Broadcast(value[e]));
                 a.Store(f);
             }
             for (; i + 2 * lanes <= vectorEnd; i += 2 * lanes)
             {
-                // Two registers (what a 5 x 32 row leaves after eight): four partial sums over every fourth entry, eight
-                // independent chains, and one walk of the list instead of two.
-                T* f = w + i, x = rows + i;
-                Two<T, TL, TV> a = Two<T, TL, TV>.From(f), b = default, c = default, d = default;
-                int e = 0;
-                for (; e + 4 <= count; e += 4)
-                {
-                    a.MultiplyAdd(x + offset[e], TL.Broadcast(value[e]));
-                    b.MultiplyAdd(x + offset[e + 1], TL.Broadcast(value[e + 1]));
-                    c.MultiplyAdd(x + offset[e + 2], TL.Broadcast(value[e + 2]));
-                    d.MultiplyAdd(x + offset[e + 3], TL.Broadcast(value[e + 3]));
-                }
-                for (; e < count; e++) a.MultiplyAdd(x + offset[e], TL.Broadcast(value[e]));
-                a.Add(b).Add(c.Add(d)).Store(f);
+                // Two registers (what a 5 x 32 row leaves after eight): one walk of the list instead of two.
+                SumRegisters.AddTwo<T, TL, TV>(w + i, rows + i, offset, value, count);
             }
             for (; i < vectorEnd; i += lanes)
             {

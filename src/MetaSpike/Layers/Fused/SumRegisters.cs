@@ -22,6 +22,38 @@ internal unsafe interface ISumRegisters<T, TV> where T : unmanaged
     void Store(T* s);
 }
 
+/// <summary>Operations on any <see cref="ISumRegisters{T, TV}"/> block.</summary>
+internal static unsafe class SumRegisters
+{
+    /// <summary>A block loaded from s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TB From<T, TV, TB>(T* s) where T : unmanaged where TB : struct, ISumRegisters<T, TV>
+    {
+        TB sums = default;
+        sums.Load(s);
+        return sums;
+    }
+
+    /// <summary>
+    /// Two registers of sums at s += Σₑ value[e] · source[offset[e] ..], the entries dealt to four partial sums: eight
+    /// independent multiply-add chains, where one pair of chains would wait on the multiply-add's latency.
+    /// </summary>
+    public static void AddTwo<T, TL, TV>(T* s, T* source, int* offset, T* value, int count) where T : unmanaged where TL : ILanes<TV, T>
+    {
+        Two<T, TL, TV> a = From<T, TV, Two<T, TL, TV>>(s), b = default, c = default, d = default;
+        int e = 0;
+        for (; e + 4 <= count; e += 4)
+        {
+            a.MultiplyAdd(source + offset[e], TL.Broadcast(value[e]));
+            b.MultiplyAdd(source + offset[e + 1], TL.Broadcast(value[e + 1]));
+            c.MultiplyAdd(source + offset[e + 2], TL.Broadcast(value[e + 2]));
+            d.MultiplyAdd(source + offset[e + 3], TL.Broadcast(value[e + 3]));
+        }
+        for (; e < count; e++) a.MultiplyAdd(source + offset[e], TL.Broadcast(value[e]));
+        a.Add(b).Add(c.Add(d)).Store(s);
+    }
+}
+
 /// <summary>One register of sums.</summary>
 internal unsafe struct One<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
 {
@@ -45,14 +77,6 @@ internal unsafe struct Two<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged
     private TV _a0, _a1;
 
     public static int Registers => 2;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Two<T, TL, TV> From(T* s)
-    {
-        Two<T, TL, TV> sums = default;
-        sums.Load(s);
-        return sums;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Load(T* s) => (_a0, _a1) = (TL.Load(s), TL.Load(s + TL.Count));
@@ -82,14 +106,6 @@ internal unsafe struct Four<T, TL, TV> : ISumRegisters<T, TV> where T : unmanage
     private TV _a0, _a1, _a2, _a3;
 
     public static int Registers => 4;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Four<T, TL, TV> From(T* s)
-    {
-        Four<T, TL, TV> sums = default;
-        sums.Load(s);
-        return sums;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Load(T* s) => (_a0, _a1, _a2, _a3) = (TL.Load(s), TL.Load(s + TL.Count), TL.Load(s + 2 * TL.Count), TL.Load(s + 3 * TL.Count));
