@@ -13,9 +13,9 @@ namespace MetaSpike.Layers.Fused;
 /// output position: each output's channels are the sum, over the kernel taps and over the input channels that fired at
 /// the tapped pixel, of the weight rows [tap, channel, :], so the zeros cost nothing and padding taps are skipped
 /// instead of multiplied by zero. libtorch (oneDNN) convolves every input, zero or not. Per sample the input is turned
-/// into per-pixel lists of its nonzero channels, the taps are visited in horizontal pairs (a pair's weights,
-/// 2 x [Cin, Cout], stay in the cache while all positions use them, and each loaded list entry feeds the two outputs
-/// that read its pixel through the pair), and the channel-last sums are written out channel-first.
+/// into per-pixel lists of its nonzero channels; each walk of a pixel's list feeds the outputs that several taps of one
+/// kernel row reach from it (each loaded entry feeds all of them, see <see cref="TapColumns"/>), and the channel-last
+/// sums are written out channel-first.
 /// Without a recorded gradient (burn-in, evaluation) it serves any plane; in a gradient window it is an autograd node
 /// whose weight gradient is gathered the same way, per input channel over its nonzero pixels.
 /// </summary>
@@ -182,7 +182,7 @@ internal static class GatherConv
         /// (<see cref="TapColumns.TapsPerWalk"/>), dealt evenly over the walks (five taps as three and two, not four
         /// and one).
         /// </summary>
-        private void AddBlock<TL, TV, TB>(T* wt, T* sums, int* counts, int* rows, T* values) where TL : ILanes<TV, T> where TB : struct, ISumRegisters<T, TV>
+        private void AddBlock<TL, TV, TB>(T* wt, T* sums, int* counts, int* rows, T* values) where TL : ILanes<TV, T> where TB : struct, ISumRegisters<TB, T, TV>
         {
             int cin = g.InChannels, cout = g.OutChannels, k = g.Kernel, pad = g.Padding;
             long tapSize = TapStride<T>(g);
@@ -392,22 +392,8 @@ internal static class GatherConv
             if (e < count) a.MultiplyAdd(w + row[e], TL.Broadcast(value[e]));
             a.Add(b).Store(s);
         }
-        for (; r + 2 <= registers; r += 2) SumRegisters.AddTwo<T, TL, TV>(sum + r * lanes, tap + r * lanes, row, value, count);
-        if (r < registers)
-        {
-            T* s = sum + r * lanes, w = tap + r * lanes;
-            TV a = TL.Load(s), b = default!, c = default!, d = default!;
-            int e = 0;
-            for (; e + 4 <= count; e += 4)
-            {
-                a = TL.MultiplyAdd(TL.Load(w + row[e]), TL.Broadcast(value[e]), a);
-                b = TL.MultiplyAdd(TL.Load(w + row[e + 1]), TL.Broadcast(value[e + 1]), b);
-                c = TL.MultiplyAdd(TL.Load(w + row[e + 2]), TL.Broadcast(value[e + 2]), c);
-                d = TL.MultiplyAdd(TL.Load(w + row[e + 3]), TL.Broadcast(value[e + 3]), d);
-            }
-            for (; e < count; e++) a = TL.MultiplyAdd(TL.Load(w + row[e]), TL.Broadcast(value[e]), a);
-            TL.Store(TL.Add(TL.Add(a, b), TL.Add(c, d)), s);
-        }
+        for (; r + 2 <= registers; r += 2) SumRegisters.AddDealt<T, TL, TV, Two<T, TL, TV>>(sum + r * lanes, tap + r * lanes, row, value, count);
+        if (r < registers) SumRegisters.AddDealt<T, TL, TV, One<T, TL, TV>>(sum + r * lanes, tap + r * lanes, row, value, count);
     }
 }
 

@@ -487,24 +487,9 @@ internal readonly record struct WindowRows(int Rows, int Row, int Stride)
             for (; i + 2 * lanes <= vectorEnd; i += 2 * lanes)
             {
                 // Two registers (what a 5 x 32 row leaves after eight): one walk of the list instead of two.
-                SumRegisters.AddTwo<T, TL, TV>(w + i, rows + i, offset, value, count);
+                SumRegisters.AddDealt<T, TL, TV, Two<T, TL, TV>>(w + i, rows + i, offset, value, count);
             }
-            for (; i < vectorEnd; i += lanes)
-            {
-                // Four partial sums over every fourth entry: four independent chains instead of one.
-                T* f = w + i;
-                TV a0 = TL.Load(f), a1 = TL.Broadcast(T.Zero), a2 = a1, a3 = a1;
-                int e = 0;
-                for (; e + 4 <= count; e += 4)
-                {
-                    a0 = TL.MultiplyAdd(TL.Load(rows + offset[e] + i), TL.Broadcast(value[e]), a0);
-                    a1 = TL.MultiplyAdd(TL.Load(rows + offset[e + 1] + i), TL.Broadcast(value[e + 1]), a1);
-                    a2 = TL.MultiplyAdd(TL.Load(rows + offset[e + 2] + i), TL.Broadcast(value[e + 2]), a2);
-                    a3 = TL.MultiplyAdd(TL.Load(rows + offset[e + 3] + i), TL.Broadcast(value[e + 3]), a3);
-                }
-                for (; e < count; e++) a0 = TL.MultiplyAdd(TL.Load(rows + offset[e] + i), TL.Broadcast(value[e]), a0);
-                TL.Store(TL.Add(TL.Add(a0, a1), TL.Add(a2, a3)), f);
-            }
+            for (; i < vectorEnd; i += lanes) SumRegisters.AddDealt<T, TL, TV, One<T, TL, TV>>(w + i, rows + i, offset, value, count);
             for (; i < Row; i++)
             {
                 T sum = w[i];

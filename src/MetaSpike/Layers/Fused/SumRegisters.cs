@@ -7,7 +7,7 @@ namespace MetaSpike.Layers.Fused;
 /// A few consecutive registers of sums held in fields, so that the JIT keeps them in registers across a list of
 /// multiply-adds; the default is zeros.
 /// </summary>
-internal unsafe interface ISumRegisters<T, TV> where T : unmanaged
+internal unsafe interface ISumRegisters<TSelf, T, TV> where T : unmanaged where TSelf : ISumRegisters<TSelf, T, TV>
 {
     /// <summary>Registers in the block.</summary>
     static abstract int Registers { get; }
@@ -18,16 +18,19 @@ internal unsafe interface ISumRegisters<T, TV> where T : unmanaged
     /// <summary>this += v · w[0 .. Registers · lanes).</summary>
     void MultiplyAdd(T* w, TV v);
 
+    /// <summary>The lane-wise sum of this and <paramref name="other"/> (partial sums over different entries).</summary>
+    TSelf Add(in TSelf other);
+
     /// <summary>Stores the sums to s.</summary>
     void Store(T* s);
 }
 
-/// <summary>Operations on any <see cref="ISumRegisters{T, TV}"/> block.</summary>
+/// <summary>Operations on any <see cref="ISumRegisters{TSelf, T, TV}"/> block.</summary>
 internal static unsafe class SumRegisters
 {
     /// <summary>A block loaded from s.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TB From<T, TV, TB>(T* s) where T : unmanaged where TB : struct, ISumRegisters<T, TV>
+    public static TB From<T, TV, TB>(T* s) where T : unmanaged where TB : struct, ISumRegisters<TB, T, TV>
     {
         TB sums = default;
         sums.Load(s);
@@ -35,12 +38,14 @@ internal static unsafe class SumRegisters
     }
 
     /// <summary>
-    /// Two registers of sums at s += Σₑ value[e] · source[offset[e] ..], the entries dealt to four partial sums: eight
-    /// independent multiply-add chains, where one pair of chains would wait on the multiply-add's latency.
+    /// A block of sums at s += Σₑ value[e] · source[offset[e] ..], the entries dealt to four partial sums: for blocks
+    /// of one or two registers, four or eight independent multiply-add chains instead of one or two, which would wait
+    /// on the multiply-add's latency.
     /// </summary>
-    public static void AddTwo<T, TL, TV>(T* s, T* source, int* offset, T* value, int count) where T : unmanaged where TL : ILanes<TV, T>
+    public static void AddDealt<T, TL, TV, TB>(T* s, T* source, int* offset, T* value, int count)
+        where T : unmanaged where TL : ILanes<TV, T> where TB : struct, ISumRegisters<TB, T, TV>
     {
-        Two<T, TL, TV> a = From<T, TV, Two<T, TL, TV>>(s), b = default, c = default, d = default;
+        TB a = From<T, TV, TB>(s), b = default, c = default, d = default;
         int e = 0;
         for (; e + 4 <= count; e += 4)
         {
@@ -55,7 +60,7 @@ internal static unsafe class SumRegisters
 }
 
 /// <summary>One register of sums.</summary>
-internal unsafe struct One<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+internal unsafe struct One<T, TL, TV> : ISumRegisters<One<T, TL, TV>, T, TV> where T : unmanaged where TL : ILanes<TV, T>
 {
     private TV _a0;
 
@@ -68,11 +73,14 @@ internal unsafe struct One<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged
     public void MultiplyAdd(T* w, TV v) => _a0 = TL.MultiplyAdd(TL.Load(w), v, _a0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly One<T, TL, TV> Add(in One<T, TL, TV> other) => new() { _a0 = TL.Add(_a0, other._a0) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Store(T* s) => TL.Store(_a0, s);
 }
 
 /// <summary>Two consecutive registers of sums.</summary>
-internal unsafe struct Two<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+internal unsafe struct Two<T, TL, TV> : ISumRegisters<Two<T, TL, TV>, T, TV> where T : unmanaged where TL : ILanes<TV, T>
 {
     private TV _a0, _a1;
 
@@ -101,7 +109,7 @@ internal unsafe struct Two<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged
 }
 
 /// <summary>Four consecutive registers of sums.</summary>
-internal unsafe struct Four<T, TL, TV> : ISumRegisters<T, TV> where T : unmanaged where TL : ILanes<TV, T>
+internal unsafe struct Four<T, TL, TV> : ISumRegisters<Four<T, TL, TV>, T, TV> where T : unmanaged where TL : ILanes<TV, T>
 {
     private TV _a0, _a1, _a2, _a3;
 
@@ -152,7 +160,7 @@ internal unsafe interface ITapColumns<T, TV> where T : unmanaged
 
 /// <summary>One position's registers followed by the rest.</summary>
 internal unsafe struct Column<T, TV, TB, TRest> : ITapColumns<T, TV>
-    where T : unmanaged where TB : struct, ISumRegisters<T, TV> where TRest : struct, ITapColumns<T, TV>
+    where T : unmanaged where TB : struct, ISumRegisters<TB, T, TV> where TRest : struct, ITapColumns<T, TV>
 {
     private TB _sums;
     private TRest _rest;
@@ -160,10 +168,10 @@ internal unsafe struct Column<T, TV, TB, TRest> : ITapColumns<T, TV>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Load(T* sum, long sumStep)
     {
-        (TB sums, TRest rest) = (default, default);
-        sums.Load(sum);
+        _sums = SumRegisters.From<T, TV, TB>(sum);
+        TRest rest = default;
         rest.Load(sum + sumStep, sumStep);
-        (_sums, _rest) = (sums, rest);
+        _rest = rest;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -210,7 +218,7 @@ internal static unsafe class TapColumns
     public const int MaxRegisters = 12;
 
     /// <summary>Taps per walk for blocks of <typeparamref name="TB"/>: as many as <see cref="MaxRegisters"/> allows, at least one.</summary>
-    public static int TapsPerWalk<T, TV, TB>() where T : unmanaged where TB : struct, ISumRegisters<T, TV> =>
+    public static int TapsPerWalk<T, TV, TB>() where T : unmanaged where TB : struct, ISumRegisters<TB, T, TV> =>
         Math.Clamp(MaxRegisters / TB.Registers, 1, MaxTaps);
 
     /// <summary>
@@ -218,7 +226,7 @@ internal static unsafe class TapColumns
     /// <paramref name="sumStep"/> negated; blocks of <typeparamref name="TB"/> registers.
     /// </summary>
     public static void Add<T, TL, TV, TB>(int taps, T* sum, long sumStep, T* weights, long tapStep, int* row, T* value, int count)
-        where T : unmanaged where TL : ILanes<TV, T> where TB : struct, ISumRegisters<T, TV>
+        where T : unmanaged where TL : ILanes<TV, T> where TB : struct, ISumRegisters<TB, T, TV>
     {
         switch (taps)
         {
