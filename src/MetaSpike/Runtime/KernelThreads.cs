@@ -84,6 +84,31 @@ internal static unsafe class KernelThreads
     }
 
     /// <summary>
+    /// Runs <paramref name="range"/> over items 0 .. <paramref name="end"/> - 1 on this thread, or, when
+    /// <paramref name="split"/>, on two threads that each take the next range as they become free, a quarter of what is
+    /// left (at least one item): the ranges shrink towards the end, so neither thread waits long for the other. For
+    /// items whose work varies (the spikes of samples differ), where fixed halves left one thread waiting; a range
+    /// should cost little to set up, as there are about a dozen.
+    /// </summary>
+    public static void Shared(bool split, int end, Action<int, int> range)
+    {
+        if (!split)
+        {
+            range(0, end);
+            return;
+        }
+        int next = 0;
+        For(2, _ =>
+        {
+            for (int start; (start = Volatile.Read(ref next)) < end;)
+            {
+                int stop = start + Math.Max(1, (end - start) / 4);
+                if (Interlocked.CompareExchange(ref next, stop, start) == start) range(start, stop);
+            }
+        });
+    }
+
+    /// <summary>
     /// A sum over items 0 .. <paramref name="end"/> - 1 that <paramref name="range"/>(i0, i1, part) adds into a zeroed
     /// tensor of <paramref name="shape"/> (part: its memory): one tensor filled on this thread, or, when
     /// <paramref name="split"/>, one per half on two threads (no two threads add into the same memory), the second

@@ -119,6 +119,19 @@ internal static class VectorOps
             if (data[i] != T.Zero) visitor.Visit(i);
     }
 
+    /// <summary>
+    /// The fraction of nonzeros in rows 0, <paramref name="stride"/>, 2 · <paramref name="stride"/>, ... of a
+    /// [<paramref name="rows"/>, <paramref name="columns"/>] matrix: an estimate, for choosing between sparse and dense
+    /// kernels, that reads one row in <paramref name="stride"/>.
+    /// </summary>
+    public static unsafe double SampledDensity<T>(T* data, int rows, int columns, int stride) where T : unmanaged, INumber<T>
+    {
+        long nonzero = 0, counted = 0;
+        for (int r = 0; r < rows; r += stride, counted += columns)
+            nonzero += CountNonzeros(data + (long)r * columns, columns);
+        return counted == 0 ? 0 : (double)nonzero / counted;
+    }
+
     /// <summary>The number of nonzeros in data[0 .. length), a population count per register.</summary>
     public static unsafe int CountNonzeros<T>(T* data, int length) where T : unmanaged, INumber<T>
     {

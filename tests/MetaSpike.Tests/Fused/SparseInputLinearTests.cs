@@ -72,6 +72,22 @@ public class SparseInputLinearTests
     }
 
     [Fact]
+    public void Every_eighth_row_turns_a_plainly_dense_matrix_away()
+    {
+        // Rows 0, 8, 16, ... all ones, the rest zero: the whole is 12.5 % nonzero, under a 40 % limit, but the rows
+        // read for the estimate are full (over twice the limit), so the matrix is refused without being scanned.
+        var x = zeros(64, 50, dtype: float64);
+        x[TensorIndex.Slice(0, 64, 8)] = ones(8, 50, dtype: float64);
+        Assert.Null(SparseRows<double>.From(x, 0.4));
+        // The other way round, 87.5 % nonzero with empty sampled rows: the estimate lets it through, the exact count refuses it.
+        Assert.Null(SparseRows<double>.From(ones(64, 50, dtype: float64) - x, 0.4));
+        // Rows 1, 9, 17, ... (12.5 %): the sampled rows are empty, so the rows are scanned and indexed exactly.
+        var rows = SparseRows<double>.From(x.roll(1, 0), 0.4)!;
+        Assert.Equal(Enumerable.Range(0, 50), rows.Index.Take(50));
+        Assert.Equal(400, rows.Index.Length);
+    }
+
+    [Fact]
     public void Only_gradient_free_sparse_cpu_matrices_take_the_event_driven_product()
     {
         var weight = randn(4, 10, dtype: float64);

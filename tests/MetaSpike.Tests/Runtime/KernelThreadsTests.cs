@@ -46,6 +46,35 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void Shared_ranges_cover_the_items_once_and_shrink_towards_the_end()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentBag<(int Start, int Stop)>();
+        KernelThreads.Shared(false, 10, (a, b) => calls.Add((a, b)));
+        Assert.Equal([(0, 10)], calls);
+        int before = get_num_threads();
+        try
+        {
+            set_num_threads(2);
+            calls.Clear();
+            KernelThreads.Shared(true, 100, (a, b) => calls.Add((a, b)));
+            var ranges = calls.OrderBy(c => c.Start).ToArray();
+            // Each range is a quarter of what was left when it was taken: 25 of 100, then 18 of 75, 14 of 57, ...
+            Assert.Equal((0, 25), ranges[0]);
+            Assert.Equal((25, 43), ranges[1]);
+            Assert.Equal(100, ranges[^1].Stop);
+            for (int i = 1; i < ranges.Length; i++)
+            {
+                Assert.Equal(ranges[i - 1].Stop, ranges[i].Start);
+                Assert.True(ranges[i].Stop - ranges[i].Start <= ranges[i - 1].Stop - ranges[i - 1].Start);
+            }
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+
+    [Fact]
     public void A_sum_over_halves_adds_each_halfs_own_part()
     {
         // Items 0..9, item i adds i to element i % 3 of a [3] float64 part: sums 0+3+6+9, 1+4+7, 2+5+8.

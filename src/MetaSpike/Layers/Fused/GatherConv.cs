@@ -73,6 +73,13 @@ internal static class GatherConv
     private static bool SparseEnough(Tensor input) =>
         (input.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input)) <= MaxDensity;
 
+    /// <summary>The fraction of nonzeros in every <see cref="DensityStride"/>-th sample.</summary>
+    private static unsafe double SampledDensity<T>(Tensor input) where T : unmanaged, INumber<T>
+    {
+        int samples = (int)input.shape[0];
+        return VectorOps.SampledDensity(TensorMemory.Pointer<T>(input), samples, (int)(input.numel() / samples), DensityStride);
+    }
+
     /// <summary>Whether the kernel computes <paramref name="outChannels"/> output channels of <paramref name="dtype"/>: whole 256-bit registers of them.</summary>
     internal static bool Takes(int outChannels, ScalarType dtype) =>
         Vector256.IsHardwareAccelerated && outChannels % (dtype == ScalarType.Float32 ? Vector256<float>.Count : Vector256<double>.Count) == 0;
@@ -101,7 +108,7 @@ internal static class GatherConv
         int n = (int)x.shape[0];
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        KernelThreads.OneOrTwoParts(Halves(n, g), n / 2, n, Wide<T>(g)
+        KernelThreads.Shared(Halves(n, g), n, Wide<T>(g)
             ? (n0, n1) => new Kernel<T>(g, writer).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
             : (n0, n1) => new Kernel<T>(g, writer).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1));
         return output;
@@ -130,17 +137,6 @@ internal static class GatherConv
     /// <summary>Whether the samples are split over two threads: two or more samples, enough work and two threads.</summary>
     private static bool Halves(int samples, ConvGeometry g) =>
         KernelThreads.Splits(samples, (long)samples * g.OutPlane * g.OutChannels * g.Kernel * g.Kernel, 1 << 18);
-
-    /// <summary>The fraction of nonzeros in every <see cref="DensityStride"/>-th sample.</summary>
-    private static unsafe double SampledDensity<T>(Tensor input) where T : unmanaged, INumber<T>
-    {
-        T* x = TensorMemory.Pointer<T>(input);
-        int samples = (int)input.shape[0], sampleSize = (int)(input.numel() / samples);
-        long nonzero = 0, counted = 0;
-        for (int s = 0; s < samples; s += DensityStride, counted += sampleSize)
-            nonzero += VectorOps.CountNonzeros(x + (long)s * sampleSize, sampleSize);
-        return (double)nonzero / counted;
-    }
 
     /// <summary>One thread's buffers: per-pixel nonzero lists of the current sample and its channel-last output.</summary>
     private sealed unsafe class Kernel<T>(ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>

@@ -165,7 +165,7 @@ internal static class PooledConv
         var (source, wt, output) = (perSample.contiguous(), ChannelLastWeight(weight), empty(shape, perSample.dtype));
         var run = kernel(source, wt, output);
         int samples = (int)perSample.shape[0];
-        KernelThreads.OneOrTwoParts(KernelThreads.Splits(samples, Work(samples, run.Shape), MinimumWork), samples / 2, samples, run.Run);
+        KernelThreads.Shared(KernelThreads.Splits(samples, Work(samples, run.Shape), MinimumWork), samples, run.Run);
         GC.KeepAlive(source);
         GC.KeepAlive(wt);
         return output;

@@ -84,7 +84,7 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var wt = weight.permute(1, 2, 3, 0).contiguous();
         var output = writer.Allocate(_rows.Rows, weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        KernelThreads.OneOrTwoParts(Halves, _rows.Rows / 2, _rows.Rows, (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
+        KernelThreads.Shared(Halves, _rows.Rows, (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
         return output;
     }
 
