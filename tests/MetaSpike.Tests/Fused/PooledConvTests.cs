@@ -16,15 +16,35 @@ namespace MetaSpike.Tests.Fused;
 [Collection(GlobalRandomCollection.Name)]
 public class PooledConvTests
 {
-    [Fact]
-    public void The_running_maximum_keeps_the_first_maximum_and_lets_NaN_win()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Pooling_as_written_keeps_the_first_maximum_lets_NaN_win_and_covers_every_channel(bool single)
     {
-        // 19 entries: two 8-lane registers and a scalar tail (or one 16-lane register and the tail).
-        float[] target = [1, 5, float.NaN, -0f, 2, 2, 0, 7, 1, 5, float.NaN, -0f, 2, 2, 0, 7, 1, float.NaN, 3];
-        float[] source = [2, 4, 1, 0f, float.NaN, 2, -1, 8, 2, 4, 1, 0f, float.NaN, 2, -1, 8, 0, 1, float.NaN];
-        float[] expected = [2, 5, float.NaN, -0f, float.NaN, 2, 0, 8, 2, 5, float.NaN, -0f, float.NaN, 2, 0, 8, 1, float.NaN, float.NaN];
-        VectorOps.MaxInto<float>(target, source);
-        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), target.Select(BitConverter.SingleToInt32Bits));
+        // 19 output channels: whole registers and three channels left over. Inputs and weights of 0 and 1 make exact,
+        // often equal sums: the recorded routes must keep the first maximum, as libtorch's pooling does, or the weight
+        // gradient (which follows the routes) differs from libtorch's.
+        var generator = new Generator(23);
+        var dtype = single ? float32 : float64;
+        var x = rand([5, 2, 9, 8], dtype: float64, generator: generator).lt(0.08).to(dtype);
+        var w = rand([19, 2, 3, 3], dtype: float64, generator: generator).lt(0.4).to(dtype);
+        var grad = randn([5, 19, 4, 4], dtype: float64, generator: generator).to(dtype);
+        var pool = new PoolWindow(2, 2);
+        var (fused, reference) = (w.clone().requires_grad_(), w.clone().requires_grad_());
+        var pooled = SparseInputConv.TryConv(x, fused, 1, 1, pool)!;
+        var expected = nn.functional.max_pool2d(nn.functional.conv2d(x, reference, padding: [1, 1]), [2, 2], [2, 2]);
+        Assert.True(expected.eq(pooled).all().item<bool>(), "pooled values");
+        (pooled * grad).sum().backward();
+        (expected * grad).sum().backward();
+        Assert.True(reference.grad!.allclose(fused.grad!, rtol: 1e-5, atol: 1e-5), "weight gradient through the routes");
+        // A NaN weight makes the sums it reaches NaN; a NaN wins its window, in the leftover channels too.
+        using var noGrad = no_grad();
+        w[18, 1, 1, 1] = tensor(double.NaN, dtype);
+        var nan = SparseInputConv.TryConv(x, w, 1, 1, pool)!;
+        var full = SparseInputConv.TryConv(x, w, 1, 1)!;
+        var (expectedNan, _) = MaxPoolKernels.Forward(full, MaxPoolKernels.GeometryOf(full, 2, 2)!, withRoutes: false);
+        Assert.True(expectedNan.isnan().eq(nan.isnan()).all().item<bool>() && nan[.., 18].isnan().any().item<bool>(), "NaNs differ");
+        Assert.True(expectedNan.nan_to_num().eq(nan.nan_to_num()).all().item<bool>(), "values beside the NaNs");
     }
 
     [Theory]

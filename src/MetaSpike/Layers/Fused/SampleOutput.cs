@@ -82,37 +82,60 @@ internal sealed unsafe class SampleOutput
             _at.Gather(sums, output, n);
             return;
         }
-        if (_pool is { } pool)
+        if (_pool is { } pool) Pool(sums, pool, n);
+        VectorOps.Transpose(sums, plane, channels, output + (long)n * channels * plane);
+    }
+
+    /// <summary>
+    /// Max-pools sample <paramref name="n"/>'s channel-last sums in place, in output order (output q's window starts at
+    /// or after row q, past every row written before it), a register of channels at a time through the whole window.
+    /// A routed writer keeps each maximum's window offset beside it, channel-last as T, and writes them out
+    /// channel-first as bytes at the end.
+    /// </summary>
+    private void Pool<T>(T* sums, PoolWindow pool, int n) where T : unmanaged, INumber<T>
+    {
+        int channels = _g.OutChannels, plane = Height * Width, window = pool.Kernel * pool.Kernel, lanes = Vector<T>.Count;
+        int* shifts = stackalloc int[window];
+        for (int r = 0; r < window; r++) shifts[r] = (r / pool.Kernel * _g.OutWidth + r % pool.Kernel) * channels;
+        T[]? routeBuffer = _routed ? ArrayPool<T>.Shared.Rent(2 * plane * channels) : null;
+        fixed (T* routes = routeBuffer)
         {
-            T[]? routes = _routed ? ArrayPool<T>.Shared.Rent(plane * channels) : null;
-            // In place, in output order: output q's window starts at or after row q, past every row written before it.
             for (int py = 0; py < Height; py++)
             for (int px = 0; px < Width; px++)
             {
                 int q = py * Width + px;
-                var target = new Span<T>(sums + (long)q * channels, channels);
-                T* corner = sums + ((long)py * pool.Stride * _g.OutWidth + px * pool.Stride) * channels;
-                new ReadOnlySpan<T>(corner, channels).CopyTo(target);
-                var route = routes is null ? default : routes.AsSpan(q * channels, channels);
-                route.Clear();
-                for (int dy = 0; dy < pool.Kernel; dy++)
-                for (int dx = dy == 0 ? 1 : 0; dx < pool.Kernel; dx++)
+                T* target = sums + (long)q * channels, corner = sums + ((long)py * pool.Stride * _g.OutWidth + px * pool.Stride) * channels;
+                T* routeTarget = routes + (long)q * channels;
+                int c = 0;
+                for (; c + lanes <= channels; c += lanes)
                 {
-                    var source = new ReadOnlySpan<T>(corner + ((long)dy * _g.OutWidth + dx) * channels, channels);
-                    if (routes is null) VectorOps.MaxInto(target, source);
-                    else VectorOps.MaxInto(target, source, route, T.CreateTruncating(dy * pool.Kernel + dx));
+                    var max = Vector.Load(corner + c);
+                    var route = Vector<T>.Zero;
+                    for (int r = 1; r < window; r++)
+                    {
+                        var value = Vector.Load(corner + shifts[r] + c);
+                        var take = Vector.GreaterThan(value, max) | ~Vector.Equals(value, value);
+                        max = Vector.ConditionalSelect(take, value, max);
+                        if (routes != null) route = Vector.ConditionalSelect(take, new Vector<T>(T.CreateTruncating(r)), route);
+                    }
+                    max.Store(target + c);
+                    if (routes != null) route.Store(routeTarget + c);
+                }
+                for (; c < channels; c++)
+                {
+                    var (max, route) = (corner[c], 0);
+                    for (int r = 1; r < window; r++)
+                        if (corner[shifts[r] + c] is var value && (value > max || T.IsNaN(value))) (max, route) = (value, r);
+                    target[c] = max;
+                    if (routes != null) routeTarget[c] = T.CreateTruncating(route);
                 }
             }
-            if (routes is not null)
-            {
-                byte* sample = _routes + (long)n * channels * plane;
-                for (int q = 0; q < plane; q++)
-                for (int c = 0; c < channels; c++)
-                    sample[(long)c * plane + q] = byte.CreateTruncating(routes[q * channels + c]);
-                ArrayPool<T>.Shared.Return(routes);
-            }
+            if (routes == null) return;
+            T* channelFirst = routes + (long)plane * channels;
+            VectorOps.Transpose(routes, plane, channels, channelFirst);
+            VectorOps.NarrowToBytes(channelFirst, _routes + (long)n * channels * plane, plane * channels);
         }
-        VectorOps.Transpose(sums, plane, channels, output + (long)n * channels * plane);
+        ArrayPool<T>.Shared.Return(routeBuffer!);
     }
 }
 
