@@ -134,14 +134,32 @@ internal static class VectorOps
     }
 
     /// <summary>
-    /// The fraction of nonzeros in rows 0, <paramref name="stride"/>, 2 · <paramref name="stride"/>, ... of a
-    /// [<paramref name="rows"/>, <paramref name="columns"/>] matrix: an estimate, for choosing between sparse and dense
-    /// kernels, that reads one row in <paramref name="stride"/>.
+    /// Max pooling's rule, lane by lane: a later value replaces the running maximum when greater or NaN (the first
+    /// maximum stays, a NaN wins, as in PyTorch).
     /// </summary>
-    public static unsafe double SampledDensity<T>(T* data, int rows, int columns, int stride) where T : unmanaged, INumber<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> TakesMax<T>(Vector256<T> value, Vector256<T> max) => Vector256.GreaterThan(value, max) | ~Vector256.Equals(value, value);
+
+    /// <inheritdoc cref="TakesMax{T}(Vector256{T}, Vector256{T})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> TakesMax<T>(Vector<T> value, Vector<T> max) => Vector.GreaterThan(value, max) | ~Vector.Equals(value, value);
+
+    /// <inheritdoc cref="TakesMax{T}(Vector256{T}, Vector256{T})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TakesMax<T>(T value, T max) where T : INumber<T> => value > max || T.IsNaN(value);
+
+    /// <summary>Rows read by <see cref="SampledDensity"/>: one in this many.</summary>
+    public const int DensityStride = 8;
+
+    /// <summary>
+    /// The fraction of nonzeros in rows 0, <see cref="DensityStride"/>, 2 · <see cref="DensityStride"/>, ... of a
+    /// [<paramref name="rows"/>, <paramref name="columns"/>] matrix: an estimate, for choosing between sparse and dense
+    /// kernels (it only picks the faster path), that reads one row in <see cref="DensityStride"/>.
+    /// </summary>
+    public static unsafe double SampledDensity<T>(T* data, int rows, int columns) where T : unmanaged, INumber<T>
     {
         long nonzero = 0, counted = 0;
-        for (int r = 0; r < rows; r += stride, counted += columns)
+        for (int r = 0; r < rows; r += DensityStride, counted += columns)
             nonzero += CountNonzeros(data + (long)r * columns, columns);
         return counted == 0 ? 0 : (double)nonzero / counted;
     }

@@ -35,9 +35,6 @@ internal static class GatherConv
     /// </summary>
     public const int MaxRecordedOutPlane = 32;
 
-    /// <summary>Every this many samples one is counted to estimate the input's density (it only picks the faster path).</summary>
-    private const int DensityStride = 8;
-
     /// <summary>
     /// conv2d(x, weight) without bias, or null where the gathered convolution does not apply:
     /// <see cref="ConvGeometry.Of"/> refuses the shapes, the output channels are not a whole number of 256-bit
@@ -73,11 +70,11 @@ internal static class GatherConv
     private static bool SparseEnough(Tensor input) =>
         (input.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input)) <= MaxDensity;
 
-    /// <summary>The fraction of nonzeros in every <see cref="DensityStride"/>-th sample.</summary>
+    /// <summary>The fraction of nonzeros in every <see cref="VectorOps.DensityStride"/>-th sample.</summary>
     private static unsafe double SampledDensity<T>(Tensor input) where T : unmanaged, INumber<T>
     {
         int samples = (int)input.shape[0];
-        return VectorOps.SampledDensity(TensorMemory.Pointer<T>(input), samples, (int)(input.numel() / samples), DensityStride);
+        return VectorOps.SampledDensity(TensorMemory.Pointer<T>(input), samples, (int)(input.numel() / samples));
     }
 
     /// <summary>Whether the kernel computes <paramref name="outChannels"/> output channels of <paramref name="dtype"/>: whole 256-bit registers of them.</summary>

@@ -144,7 +144,7 @@ internal static unsafe class MaxPoolKernels
             for (int c = 1; c < k * k; c++)
             {
                 var v = Avx2.GatherVector256((float*)source, index + Vector256.Create(c / k * w + c % k), sizeof(float));
-                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+                var take = VectorOps.TakesMax(v, best);
                 best = Vector256.ConditionalSelect(take, v, best);
                 at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(c), at);
             }
@@ -158,7 +158,7 @@ internal static unsafe class MaxPoolKernels
             for (int c = 1; c < k * k; c++)
             {
                 var v = Avx2.GatherVector256((double*)source, index + Vector128.Create(c / k * w + c % k), sizeof(double));
-                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+                var take = VectorOps.TakesMax(v, best);
                 best = Vector256.ConditionalSelect(take, v, best);
                 at = Vector256.ConditionalSelect(take.AsInt64(), Vector256.Create((long)c), at);
             }
@@ -192,7 +192,7 @@ internal static unsafe class MaxPoolKernels
                 for (int b = 0; b < k; b++)
                 {
                     T v = corner[a * w + b];
-                    if (v > best || T.IsNaN(v)) (best, at) = (v, a * k + b);
+                    if (VectorOps.TakesMax(v, best)) (best, at) = (v, a * k + b);
                 }
                 y[o] = best;
                 if (routes != null) routes[o] = (byte)at;

@@ -114,7 +114,7 @@ internal sealed unsafe class SampleOutput
                     for (int r = 1; r < window; r++)
                     {
                         var value = Vector.Load(corner + shifts[r] + c);
-                        var take = Vector.GreaterThan(value, max) | ~Vector.Equals(value, value);
+                        var take = VectorOps.TakesMax(value, max);
                         max = Vector.ConditionalSelect(take, value, max);
                         if (routes != null) route = Vector.ConditionalSelect(take, new Vector<T>(T.CreateTruncating(r)), route);
                     }
@@ -125,7 +125,10 @@ internal sealed unsafe class SampleOutput
                 {
                     var (max, route) = (corner[c], 0);
                     for (int r = 1; r < window; r++)
-                        if (corner[shifts[r] + c] is var value && (value > max || T.IsNaN(value))) (max, route) = (value, r);
+                    {
+                        T value = corner[shifts[r] + c];
+                        if (VectorOps.TakesMax(value, max)) (max, route) = (value, r);
+                    }
                     target[c] = max;
                     if (routes != null) routeTarget[c] = T.CreateTruncating(route);
                 }

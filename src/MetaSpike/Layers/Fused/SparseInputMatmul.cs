@@ -43,9 +43,9 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         long limit = (long)(maxDensity * rows * columns);
         var data = (nint)TensorMemory.Pointer<T>(x);
         // An input plainly denser than the limit (a hidden layer's spikes, 30-40 % ones) is turned away having read
-        // one row in DensityStride: the count below would read about half of it first (0.6 ms for (c)'s second layer
+        // one row in VectorOps.DensityStride: the count below would read about half of it first (0.6 ms for (c)'s second layer
         // in burn-in, [350, 4096]).
-        if (rows >= 2 * DensityStride && VectorOps.SampledDensity((T*)data, rows, columns, DensityStride) > 2 * maxDensity) return null;
+        if (rows >= 2 * VectorOps.DensityStride && VectorOps.SampledDensity((T*)data, rows, columns) > 2 * maxDensity) return null;
         // One pass over each half of the rows, on two threads for large inputs (an input batch of the tutorial
         // workload is 5 MB), chunk by chunk: the nonzeros go into pooled buffers as large as the limit allows, and a
         // half gives up as soon as its count passes the limit (so a hidden layer's spikes, too dense, cost a short
@@ -78,9 +78,6 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
             foreach (var half in halves) half.Return();
         }
     }
-
-    /// <summary>One row in this many is read to estimate the density before the rows are scanned.</summary>
-    private const int DensityStride = 8;
 
     /// <summary>Matrices with fewer entries than this are scanned on one thread.</summary>
     private const long ParallelScan = 1 << 18;
