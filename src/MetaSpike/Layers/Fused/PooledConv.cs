@@ -293,8 +293,12 @@ internal static class PooledConv
     private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor padded, Tensor grad, Tensor routes, Tensor output) : RangeKernel<T>(shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        /// <summary>Padded inputs per chunk: about this many bytes (most of a 48 KB L1).</summary>
-        private const int ChunkBytes = 512 << 10;
+        /// <summary>
+        /// Padded inputs per chunk (at least one sample): about an L1 cache (48 KB), so that a chunk's windows, re-read
+        /// for every output channel, come from L1. On (c)'s window (150 samples) 2.7-2.8 ms per weight gradient on the
+        /// second layer and 2.6 on the third, against 3.3-3.7 and 3.3 with 512 KB chunks.
+        /// </summary>
+        private const int ChunkBytes = 48 << 10;
 
         private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _padded = (nint)TensorMemory.Pointer<T>(padded);
         private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _routes = (nint)TensorMemory.Pointer<byte>(routes);
