@@ -84,26 +84,28 @@ internal static unsafe class KernelThreads
     }
 
     /// <summary>
-    /// Runs <paramref name="range"/> over items 0 .. <paramref name="end"/> - 1 on this thread, or, when
-    /// <paramref name="split"/>, on two threads that each take the next range as they become free, a quarter of what is
-    /// left (at least one item): the ranges shrink towards the end, so neither thread waits long for the other. For
-    /// items whose work varies (the spikes of samples differ), where fixed halves left one thread waiting; a range
-    /// should cost little to set up, as there are about a dozen.
+    /// Runs ranges of items 0 .. <paramref name="end"/> - 1 on this thread, or, when <paramref name="split"/>, on two
+    /// threads that each take the next range as they become free, a quarter of what is left (at least one item): the
+    /// ranges shrink towards the end, so neither thread waits long for the other. For items whose work varies (the
+    /// spikes of samples differ), where fixed halves left one thread waiting. Each thread that takes a range first
+    /// asks <paramref name="worker"/> for its own range function, once: per-thread scratch buffers belong there, made
+    /// once per call rather than once per range (there are about a dozen).
     /// </summary>
-    public static void Shared(bool split, int end, Action<int, int> range)
+    public static void Shared(bool split, int end, Func<Action<int, int>> worker)
     {
         if (!split)
         {
-            range(0, end);
+            worker()(0, end);
             return;
         }
         int next = 0;
         For(2, _ =>
         {
+            Action<int, int>? range = null;
             for (int start; (start = Volatile.Read(ref next)) < end;)
             {
                 int stop = start + Math.Max(1, (end - start) / 4);
-                if (Interlocked.CompareExchange(ref next, stop, start) == start) range(start, stop);
+                if (Interlocked.CompareExchange(ref next, stop, start) == start) (range ??= worker())(start, stop);
             }
         });
     }

@@ -49,14 +49,27 @@ public class KernelThreadsTests
     public void Shared_ranges_cover_the_items_once_and_shrink_towards_the_end()
     {
         var calls = new System.Collections.Concurrent.ConcurrentBag<(int Start, int Stop)>();
-        KernelThreads.Shared(false, 10, (a, b) => calls.Add((a, b)));
+        int workers = 0;
+        Func<Action<int, int>> worker = () =>
+        {
+            Interlocked.Increment(ref workers);
+            int thread = Environment.CurrentManagedThreadId;
+            return (a, b) =>
+            {
+                Assert.Equal(thread, Environment.CurrentManagedThreadId);
+                calls.Add((a, b));
+            };
+        };
+        KernelThreads.Shared(false, 10, worker);
         Assert.Equal([(0, 10)], calls);
+        Assert.Equal(1, workers);
         int before = get_num_threads();
         try
         {
             set_num_threads(2);
             calls.Clear();
-            KernelThreads.Shared(true, 100, (a, b) => calls.Add((a, b)));
+            workers = 0;
+            KernelThreads.Shared(true, 100, worker);
             var ranges = calls.OrderBy(c => c.Start).ToArray();
             // Each range is a quarter of what was left when it was taken: 25 of 100, then 18 of 75, 14 of 57, ...
             Assert.Equal((0, 25), ranges[0]);
@@ -67,6 +80,9 @@ public class KernelThreadsTests
                 Assert.Equal(ranges[i - 1].Stop, ranges[i].Start);
                 Assert.True(ranges[i].Stop - ranges[i].Start <= ranges[i - 1].Stop - ranges[i - 1].Start);
             }
+            // One worker per thread that took a range, however many ranges it took.
+            Assert.InRange(workers, 1, 2);
+            Assert.True(ranges.Length > 2);
         }
         finally
         {

@@ -105,9 +105,14 @@ internal static class GatherConv
         int n = (int)x.shape[0];
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        KernelThreads.Shared(Halves(n, g), n, Wide<T>(g)
-            ? (n0, n1) => new Kernel<T>(g, writer).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
-            : (n0, n1) => new Kernel<T>(g, writer).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1));
+        bool wide = Wide<T>(g);
+        KernelThreads.Shared(Halves(n, g), n, () =>
+        {
+            var kernel = new Kernel<T>(g, writer);
+            return wide
+                ? (n0, n1) => kernel.Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
+                : (n0, n1) => kernel.Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1);
+        });
         return output;
     }
 

@@ -110,7 +110,7 @@ internal static class PooledConv
     /// <summary>The pooled convolution at fixed routes: [N, Cout, PH, PW], each value the weights of its channel against its window.</summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, Tensor routes, PooledConvShape s)
     {
-        return OverSamples(x, weight, [x.shape[0], s.Conv.OutChannels, s.OutHeight, s.OutWidth], (input, wt, output) => x.dtype == ScalarType.Float32
+        return OverSamples(x, weight, [x.shape[0], s.Conv.OutChannels, s.OutHeight, s.OutWidth], s, (input, wt, output) => x.dtype == ScalarType.Float32
             ? new ConvolveKernel<float>(s, input, wt, routes, output)
             : new ConvolveKernel<double>(s, input, wt, routes, output));
     }
@@ -127,7 +127,7 @@ internal static class PooledConv
             var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
             return GatherConv.Convolve(routed, weight.flip(2, 3).transpose(0, 1), transposed);
         }
-        return OverSamples(grad, weight, [grad.shape[0], g.InChannels, g.Height, g.Width], (source, wt, output) => grad.dtype == ScalarType.Float32
+        return OverSamples(grad, weight, [grad.shape[0], g.InChannels, g.Height, g.Width], s, (source, wt, output) => grad.dtype == ScalarType.Float32
             ? new InputGradKernel<float>(s, source, wt, routes, output)
             : new InputGradKernel<double>(s, source, wt, routes, output));
     }
@@ -157,15 +157,15 @@ internal static class PooledConv
     private static Tensor ChannelLastWeight(Tensor weight) => weight.permute(0, 2, 3, 1).contiguous();
 
     /// <summary>
-    /// A new output of <paramref name="shape"/> filled by the kernel that <paramref name="kernel"/> makes of (the
-    /// contiguous per-sample argument, the channel-last weight, the output), samples split over the threads.
+    /// A new output of <paramref name="shape"/> filled by the kernels that <paramref name="kernel"/> makes of (the
+    /// contiguous per-sample argument, the channel-last weight, the output), samples shared by the threads, one kernel
+    /// (with its scratch buffers) per thread.
     /// </summary>
-    private static Tensor OverSamples(Tensor perSample, Tensor weight, long[] shape, Func<Tensor, Tensor, Tensor, IRangeKernel> kernel)
+    private static Tensor OverSamples(Tensor perSample, Tensor weight, long[] shape, PooledConvShape s, Func<Tensor, Tensor, Tensor, IRangeKernel> kernel)
     {
         var (source, wt, output) = (perSample.contiguous(), ChannelLastWeight(weight), empty(shape, perSample.dtype));
-        var run = kernel(source, wt, output);
         int samples = (int)perSample.shape[0];
-        KernelThreads.Shared(KernelThreads.Splits(samples, Work(samples, run.Shape), MinimumWork), samples, run.Run);
+        KernelThreads.Shared(KernelThreads.Splits(samples, Work(samples, s), MinimumWork), samples, () => kernel(source, wt, output).Run);
         GC.KeepAlive(source);
         GC.KeepAlive(wt);
         return output;
@@ -174,8 +174,6 @@ internal static class PooledConv
     /// <summary>A kernel over a range of items (samples or output channels), run with the widest vector registers the machine has.</summary>
     private interface IRangeKernel
     {
-        PooledConvShape Shape { get; }
-
         /// <summary>Single-threaded set-up before <see cref="Run"/>.</summary>
         void Prepare(int samples);
 
@@ -185,7 +183,7 @@ internal static class PooledConv
     /// <summary>Dispatch of <see cref="Run{TL, TV}"/> to 512-bit, 256-bit or scalar lanes.</summary>
     private abstract unsafe class RangeKernel<T>(PooledConvShape shape) : IRangeKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public PooledConvShape Shape => shape;
+        protected PooledConvShape Shape => shape;
 
         public virtual void Prepare(int samples) { }
 
@@ -236,12 +234,15 @@ internal static class PooledConv
         private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _w = (nint)TensorMemory.Pointer<T>(wt);
         private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
 
+        // The padded sample's border stays zero: Pad writes only its interior.
+        private readonly T[] _padded = new T[shape.PaddedSample], _pixels = new T[shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels];
+        private readonly int[] _offsets = new int[shape.OutPlane];
+
         protected override void Run<TL, TV>(int n0, int n1)
         {
             var (cout, plane, windows) = (Shape.Conv.OutChannels, Shape.OutPlane, Shape.Windows);
-            var (padded, pixels, offsets) = (new T[Shape.PaddedSample], new T[Shape.Conv.Height * Shape.Conv.Width * Shape.Conv.InChannels], new int[plane]);
-            fixed (T* p = padded, buffer = pixels)
-            fixed (int* offset = offsets)
+            fixed (T* p = _padded, buffer = _pixels)
+            fixed (int* offset = _offsets)
                 for (int n = n0; n < n1; n++)
                 {
                     Pad((T*)_x, n, p, buffer, Shape);
@@ -261,17 +262,19 @@ internal static class PooledConv
         private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _w = (nint)TensorMemory.Pointer<T>(wt);
         private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
 
+        private readonly T[] _sums = new T[shape.PaddedSample], _interior = new T[shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels], _values = new T[shape.OutPlane];
+        private readonly int[] _offsets = new int[shape.OutPlane];
+
         protected override void Run<TL, TV>(int n0, int n1)
         {
             var g = Shape.Conv;
             var (cout, plane, pixels, windows) = (g.OutChannels, Shape.OutPlane, g.Height * g.Width, Shape.Windows);
             int rowValues = g.Width * g.InChannels;
-            var (sums, interior, offsets, values) = (new T[Shape.PaddedSample], new T[pixels * g.InChannels], new int[plane], new T[plane]);
-            fixed (T* p = sums, buffer = interior, value = values)
-            fixed (int* offset = offsets)
+            fixed (T* p = _sums, buffer = _interior, value = _values)
+            fixed (int* offset = _offsets)
                 for (int n = n0; n < n1; n++)
                 {
-                    Array.Clear(sums);
+                    Array.Clear(_sums);
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;

@@ -84,7 +84,11 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var wt = weight.permute(1, 2, 3, 0).contiguous();
         var output = writer.Allocate(_rows.Rows, weight.dtype);
         var (wp, op) = ((nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
-        KernelThreads.Shared(Halves, _rows.Rows, (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1));
+        KernelThreads.Shared(Halves, _rows.Rows, () =>
+        {
+            var scratch = Scratch();
+            return (n0, n1) => EachSample(new ScatterWeights { Weights = (T*)wp, Output = (T*)op, Channels = _g.OutChannels, Plane = _g.OutPlane, Writer = writer }, n0, n1, scratch);
+        });
         return output;
     }
 
@@ -93,16 +97,18 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
         var source = grad.contiguous();
         var gp = (nint)TensorMemory.Pointer<T>(source);
         var sum = KernelThreads.SumOverHalves(Halves, _rows.Rows, [_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype,
-            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane, At = _at }, n0, n1));
+            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane, At = _at }, n0, n1, Scratch()));
         return sum.permute(3, 0, 1, 2).contiguous();
     }
 
     private bool Halves => KernelThreads.Splits(_rows.Rows, (long)_rows.Index.Length * _g.Kernel * _g.Kernel * _g.OutChannels, 1 << 16);
 
-    /// <summary>Samples n0..n1 in turn, with one channel-last scratch of a sample's outputs: Begin, every tap, End.</summary>
-    private unsafe void EachSample<TV>(TV visitor, int n0, int n1) where TV : struct, ITapVisitor
+    /// <summary>One thread's channel-last scratch of a sample's outputs.</summary>
+    private T[] Scratch() => new T[_g.OutPlane * _g.OutChannels];
+
+    /// <summary>Samples n0..n1 in turn, with the thread's <paramref name="scratch"/>: Begin, every tap, End.</summary>
+    private unsafe void EachSample<TV>(TV visitor, int n0, int n1, T[] scratch) where TV : struct, ITapVisitor
     {
-        var scratch = new T[_g.OutPlane * _g.OutChannels];
         fixed (T* buffer = scratch)
         {
             for (int n = n0; n < n1; n++)
