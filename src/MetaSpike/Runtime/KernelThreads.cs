@@ -111,17 +111,19 @@ internal static unsafe class KernelThreads
     }
 
     /// <summary>
-    /// A sum over items 0 .. <paramref name="end"/> - 1 that <paramref name="range"/>(i0, i1, part) adds into a zeroed
-    /// tensor of <paramref name="shape"/> (part: its memory): one tensor filled on this thread, or, when
-    /// <paramref name="split"/>, one per half on two threads (no two threads add into the same memory), the second
-    /// added to the first at the end. The tensors are made here, on the calling thread.
+    /// A sum over items 0 .. <paramref name="end"/> - 1 added into zeroed tensors of <paramref name="shape"/>: one
+    /// filled on this thread, or, when <paramref name="split"/>, one per thread taking ranges as in
+    /// <see cref="Shared"/> (no two threads add into the same memory), the second added to the first at the end. Each
+    /// thread asks <paramref name="worker"/> once, with its tensor's memory, for the function that adds a range. The
+    /// tensors are made here, on the calling thread.
     /// </summary>
-    public static Tensor SumOverHalves(bool split, int end, long[] shape, ScalarType dtype, Action<int, int, nint> range)
+    public static Tensor SumOverShared(bool split, int end, long[] shape, ScalarType dtype, Func<nint, Action<int, int>> worker)
     {
         var parts = new Tensor[split ? 2 : 1];
         for (int i = 0; i < parts.Length; i++) parts[i] = zeros(shape, dtype);
         var memory = parts.Select(t => (nint)TensorMemory.Pointer<byte>(t)).ToArray();
-        OneOrTwoParts(split, end / 2, end, (i0, i1) => range(i0, i1, memory[i0 == 0 ? 0 : 1]));
+        int taken = 0;
+        Shared(split, end, () => worker(memory[Interlocked.Increment(ref taken) - 1]));
         return split ? parts[0].add_(parts[1]) : parts[0];
     }
 

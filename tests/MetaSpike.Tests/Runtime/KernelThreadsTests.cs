@@ -91,21 +91,36 @@ public class KernelThreadsTests
     }
 
     [Fact]
-    public void A_sum_over_halves_adds_each_halfs_own_part()
+    public void A_shared_sum_adds_each_threads_ranges_into_its_own_part()
     {
-        // Items 0..9, item i adds i to element i % 3 of a [3] float64 part: sums 0+3+6+9, 1+4+7, 2+5+8.
-        foreach (bool split in new[] { false, true })
+        // Items 0..99, item i adds i to element i % 3 of a [3] float64 part: sums 0+3+..+99, 1+4+..+97, 2+5+..+98.
+        int before = get_num_threads();
+        try
         {
-            var parts = new System.Collections.Concurrent.ConcurrentBag<nint>();
-            var sum = KernelThreads.SumOverHalves(split, 10, [3], ScalarType.Float64, (i0, i1, part) =>
+            set_num_threads(2);
+            foreach (bool split in new[] { false, true })
             {
-                parts.Add(part);
-                var values = new double[3];
-                for (int i = i0; i < i1; i++) values[i % 3] += i;
-                System.Runtime.InteropServices.Marshal.Copy(values, 0, part, 3);
-            });
-            Assert.Equal([18.0, 12.0, 15.0], sum.data<double>().ToArray());
-            Assert.Equal(split ? 2 : 1, parts.Distinct().Count());
+                var owners = new System.Collections.Concurrent.ConcurrentDictionary<nint, int>();
+                var sum = KernelThreads.SumOverShared(split, 100, [3], ScalarType.Float64, part =>
+                {
+                    // One worker per part, and each part only ever touched by the thread that asked for it.
+                    Assert.True(owners.TryAdd(part, Environment.CurrentManagedThreadId));
+                    return (i0, i1) =>
+                    {
+                        Assert.Equal(owners[part], Environment.CurrentManagedThreadId);
+                        var values = new double[3];
+                        System.Runtime.InteropServices.Marshal.Copy(part, values, 0, 3);
+                        for (int i = i0; i < i1; i++) values[i % 3] += i;
+                        System.Runtime.InteropServices.Marshal.Copy(values, 0, part, 3);
+                    };
+                });
+                Assert.Equal([1683.0, 1617.0, 1650.0], sum.data<double>().ToArray());
+                Assert.InRange(owners.Count, 1, split ? 2 : 1);
+            }
+        }
+        finally
+        {
+            set_num_threads(before);
         }
     }
 

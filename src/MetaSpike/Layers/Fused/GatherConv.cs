@@ -121,9 +121,14 @@ internal static class GatherConv
         var source = grad.contiguous();
         int n = (int)x.shape[0];
         var (xa, ga) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(source));
-        var sum = KernelThreads.SumOverHalves(Halves(n, g), n, [g.Kernel, g.Kernel, g.InChannels, g.OutChannels], grad.dtype, Wide<T>(g)
-            ? (n0, n1, part) => new GradKernel<T>(g).Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)ga, (T*)part, n0, n1)
-            : (n0, n1, part) => new GradKernel<T>(g).Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)ga, (T*)part, n0, n1));
+        bool wide = Wide<T>(g);
+        var sum = KernelThreads.SumOverShared(Halves(n, g), n, [g.Kernel, g.Kernel, g.InChannels, g.OutChannels], grad.dtype, part =>
+        {
+            var kernel = new GradKernel<T>(g);
+            return wide
+                ? (n0, n1) => kernel.Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)ga, (T*)part, n0, n1)
+                : (n0, n1) => kernel.Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)ga, (T*)part, n0, n1);
+        });
         return sum.permute(3, 2, 0, 1).contiguous();
     }
 
@@ -146,19 +151,21 @@ internal static class GatherConv
         private readonly int[] _counts = new int[g.Height * g.Width];
         private readonly int[] _rows = new int[g.Height * g.Width * g.InChannels];
         private readonly T[] _values = new T[g.Height * g.Width * g.InChannels];
-        private readonly T[] _sums = new T[g.OutPlane * g.OutChannels];
+        private readonly AlignedScratch<T> _sums = new(g.OutPlane * g.OutChannels);
 
         public void Run<TL, TV>(T* x, T* wt, T* output, int n0, int n1) where TL : ILanes<TV, T>
         {
             int pixels = g.Height * g.Width, cin = g.InChannels, cout = g.OutChannels, k = g.Kernel, pad = g.Padding;
             int registers = cout / TL.Count;
+            using var pin = _sums.Pinned();
+            T* sums = pin.Pointer;
             fixed (int* counts = _counts, rows = _rows)
-            fixed (T* values = _values, sums = _sums)
+            fixed (T* values = _values)
             {
                 for (int n = n0; n < n1; n++)
                 {
                     ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
-                    Array.Clear(_sums);
+                    pin.Clear();
                     for (int r = 0; r < registers;)
                     {
                         // A block of output channels at a time: fewer weights to keep in the cache per pass.
@@ -228,8 +235,8 @@ internal static class GatherConv
     private sealed unsafe class GradKernel<T>(ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly int _paddedWidth = g.Width + g.Kernel - 1;
-        private readonly T[] _padded = new T[(g.Height + g.Kernel - 1) * (g.Width + g.Kernel - 1) * g.OutChannels];
-        private readonly T[] _plane = new T[g.OutPlane * g.OutChannels];
+        private readonly AlignedScratch<T> _padded = new((g.Height + g.Kernel - 1) * (g.Width + g.Kernel - 1) * g.OutChannels);
+        private readonly AlignedScratch<T> _plane = new(g.OutPlane * g.OutChannels);
         private readonly int[] _rows = new int[g.Height * g.Width];
         private readonly int[] _rowStarts = new int[g.Height + 1];
         private readonly T[] _values = new T[g.Height * g.Width];
@@ -239,8 +246,10 @@ internal static class GatherConv
         {
             int pixels = g.Height * g.Width, cin = g.InChannels, cout = g.OutChannels, k = g.Kernel, border = g.Kernel - 1 - g.Padding;
             int registers = cout / TL.Count;
+            using AlignedScratch<T>.Pin paddedPin = _padded.Pinned(), planePin = _plane.Pinned();
+            T* padded = paddedPin.Pointer, plane = planePin.Pointer;
             fixed (int* rows = _rows, rowStarts = _rowStarts)
-            fixed (T* values = _values, padded = _padded, plane = _plane)
+            fixed (T* values = _values)
             {
                 for (int n = n0; n < n1; n++)
                 {

@@ -71,7 +71,7 @@ internal static class NarrowProduct
         var (ap, bp) = ((nint)TensorMemory.Pointer<T>(a), (nint)TensorMemory.Pointer<T>(b));
         bool parallel = KernelThreads.Splits(rows, (long)rows * k, ParallelElements);
         if (kind == NarrowProductKind.Correlate)
-            return KernelThreads.SumOverHalves(parallel, rows, [n, k], a.dtype, (r0, r1, part) => Correlate((T*)ap, (T*)bp, (T*)part, n, k, r0, r1));
+            return KernelThreads.SumOverShared(parallel, rows, [n, k], a.dtype, part => (r0, r1) => Correlate((T*)ap, (T*)bp, (T*)part, n, k, r0, r1));
         var result = empty([rows, kind == NarrowProductKind.Project ? n : k], a.dtype);
         var rp = (nint)TensorMemory.Pointer<T>(result);
         KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, kind == NarrowProductKind.Project

@@ -138,13 +138,12 @@ internal static class PooledConv
         var g = s.Conv;
         int n = (int)x.shape[0];
         var (source, input) = (grad.contiguous(), x.contiguous());
-        var padded = zeros([n, s.PaddedSample], x.dtype);
-        var output = zeros([g.OutChannels, g.Kernel, g.Kernel, g.InChannels], x.dtype);
-        IRangeKernel kernel = x.dtype == ScalarType.Float32
-            ? new WeightGradKernel<float>(s, input, padded, source, routes, output)
-            : new WeightGradKernel<double>(s, input, padded, source, routes, output);
-        kernel.Prepare(n);
-        KernelThreads.OneOrTwoParts(KernelThreads.Splits(g.OutChannels, Work(n, s), MinimumWork), g.OutChannels / 2, g.OutChannels, kernel.Run);
+        var output = KernelThreads.SumOverShared(KernelThreads.Splits(n, Work(n, s), MinimumWork), n, [g.OutChannels, g.Kernel, g.Kernel, g.InChannels], x.dtype,
+            part => x.dtype == ScalarType.Float32
+                ? new WeightGradKernel<float>(s, input, source, routes, part).Run
+                : new WeightGradKernel<double>(s, input, source, routes, part).Run);
+        GC.KeepAlive(source);
+        GC.KeepAlive(input);
         return output.permute(0, 3, 1, 2).contiguous();
     }
 
@@ -171,12 +170,9 @@ internal static class PooledConv
         return output;
     }
 
-    /// <summary>A kernel over a range of items (samples or output channels), run with the widest vector registers the machine has.</summary>
+    /// <summary>A kernel over a range of samples, run with the widest vector registers the machine has.</summary>
     private interface IRangeKernel
     {
-        /// <summary>Single-threaded set-up before <see cref="Run"/>.</summary>
-        void Prepare(int samples);
-
         void Run(int i0, int i1);
     }
 
@@ -184,8 +180,6 @@ internal static class PooledConv
     private abstract unsafe class RangeKernel<T>(PooledConvShape shape) : IRangeKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
         protected PooledConvShape Shape => shape;
-
-        public virtual void Prepare(int samples) { }
 
         public void Run(int i0, int i1)
         {
@@ -235,13 +229,14 @@ internal static class PooledConv
         private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
 
         // The padded sample's border stays zero: Pad writes only its interior.
-        private readonly T[] _padded = new T[shape.PaddedSample], _pixels = new T[shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels];
+        private readonly AlignedScratch<T> _padded = new(shape.PaddedSample), _pixels = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
         private readonly int[] _offsets = new int[shape.OutPlane];
 
         protected override void Run<TL, TV>(int n0, int n1)
         {
             var (cout, plane, windows) = (Shape.Conv.OutChannels, Shape.OutPlane, Shape.Windows);
-            fixed (T* p = _padded, buffer = _pixels)
+            using AlignedScratch<T>.Pin paddedPin = _padded.Pinned(), pixelsPin = _pixels.Pinned();
+            T* p = paddedPin.Pointer, buffer = pixelsPin.Pointer;
             fixed (int* offset = _offsets)
                 for (int n = n0; n < n1; n++)
                 {
@@ -262,7 +257,8 @@ internal static class PooledConv
         private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _w = (nint)TensorMemory.Pointer<T>(wt);
         private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
 
-        private readonly T[] _sums = new T[shape.PaddedSample], _interior = new T[shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels], _values = new T[shape.OutPlane];
+        private readonly AlignedScratch<T> _sums = new(shape.PaddedSample), _interior = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
+        private readonly T[] _values = new T[shape.OutPlane];
         private readonly int[] _offsets = new int[shape.OutPlane];
 
         protected override void Run<TL, TV>(int n0, int n1)
@@ -270,11 +266,13 @@ internal static class PooledConv
             var g = Shape.Conv;
             var (cout, plane, pixels, windows) = (g.OutChannels, Shape.OutPlane, g.Height * g.Width, Shape.Windows);
             int rowValues = g.Width * g.InChannels;
-            fixed (T* p = _sums, buffer = _interior, value = _values)
+            using AlignedScratch<T>.Pin sumsPin = _sums.Pinned(), interiorPin = _interior.Pinned();
+            T* p = sumsPin.Pointer, buffer = interiorPin.Pointer;
+            fixed (T* value = _values)
             fixed (int* offset = _offsets)
                 for (int n = n0; n < n1; n++)
                 {
-                    Array.Clear(_sums);
+                    sumsPin.Clear();
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;
@@ -290,10 +288,10 @@ internal static class PooledConv
     }
 
     /// <summary>
-    /// Output channels split over the threads; samples in chunks whose padded inputs stay in the L1 cache, each
-    /// channel's windows of a chunk gathered into registers.
+    /// One thread's samples into its own sum of the weight gradient, in chunks whose padded inputs stay in the L1 cache:
+    /// each output channel's windows of a chunk gathered into registers.
     /// </summary>
-    private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor padded, Tensor grad, Tensor routes, Tensor output) : RangeKernel<T>(shape)
+    private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor grad, Tensor routes, nint output) : RangeKernel<T>(shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>
@@ -303,44 +301,39 @@ internal static class PooledConv
         /// </summary>
         private const int ChunkBytes = 48 << 10;
 
-        private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _padded = (nint)TensorMemory.Pointer<T>(padded);
-        private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _routes = (nint)TensorMemory.Pointer<byte>(routes);
-        private readonly nint _out = (nint)TensorMemory.Pointer<T>(output);
-        private int _samples;
+        private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _grad = (nint)TensorMemory.Pointer<T>(grad);
+        private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes);
+        private readonly int _chunk = Chunk(shape);
 
-        public override void Prepare(int samples)
-        {
-            _samples = samples;
-            var pixels = Shape.Conv.Height * Shape.Conv.Width * Shape.Conv.InChannels;
-            KernelThreads.OneOrTwoParts(KernelThreads.Splits(samples, (long)samples * Shape.PaddedSample, MinimumWork), samples / 2, samples, (n0, n1) =>
-            {
-                var buffer = new T[pixels];
-                fixed (T* b = buffer)
-                    for (int n = n0; n < n1; n++) Pad((T*)_x, n, (T*)_padded + (long)n * Shape.PaddedSample, b, Shape);
-            });
-        }
+        // The padded samples' borders stay zero: Pad writes only their interiors.
+        private readonly AlignedScratch<T> _padded = new(Chunk(shape) * shape.PaddedSample), _pixels = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
+        private readonly T[] _values = new T[Chunk(shape) * shape.OutPlane];
+        private readonly int[] _offsets = new int[Chunk(shape) * shape.OutPlane];
 
-        protected override void Run<TL, TV>(int c0, int c1)
+        private static int Chunk(PooledConvShape s) => Math.Max(1, ChunkBytes / (s.PaddedSample * sizeof(T)));
+
+        protected override void Run<TL, TV>(int n0, int n1)
         {
             var (cout, plane, windows) = (Shape.Conv.OutChannels, Shape.OutPlane, Shape.Windows);
-            int chunk = Math.Max(1, ChunkBytes / (Shape.PaddedSample * sizeof(T)));
-            var (offsets, values) = (new int[chunk * plane], new T[chunk * plane]);
-            fixed (int* offset = offsets)
-            fixed (T* value = values)
-                for (int n0 = 0; n0 < _samples; n0 += chunk)
+            using AlignedScratch<T>.Pin paddedPin = _padded.Pinned(), pixelsPin = _pixels.Pinned();
+            T* padded = paddedPin.Pointer;
+            fixed (int* offset = _offsets)
+            fixed (T* value = _values)
+                for (int c0 = n0; c0 < n1; c0 += _chunk)
                 {
-                    int n1 = Math.Min(_samples, n0 + chunk);
-                    for (int co = c0; co < c1; co++)
+                    int c1 = Math.Min(n1, c0 + _chunk);
+                    for (int n = c0; n < c1; n++) Pad((T*)_x, n, padded + (long)(n - c0) * Shape.PaddedSample, pixelsPin.Pointer, Shape);
+                    for (int co = 0; co < cout; co++)
                     {
                         int count = 0;
-                        for (int n = n0; n < n1; n++)
+                        for (int n = c0; n < c1; n++)
                         {
                             long at = ((long)n * cout + co) * plane;
                             int added = Offsets((byte*)_routes + at, offset + count, (T*)_grad + at, value + count);
-                            for (int e = count; e < count + added; e++) offset[e] += (n - n0) * Shape.PaddedSample;
+                            for (int e = count; e < count + added; e++) offset[e] += (n - c0) * Shape.PaddedSample;
                             count += added;
                         }
-                        if (count > 0) windows.Gather<T, TL, TV>((T*)_out + (long)co * Shape.Filter, (T*)_padded + (long)n0 * Shape.PaddedSample, offset, value, count);
+                        if (count > 0) windows.Gather<T, TL, TV>((T*)output + (long)co * Shape.Filter, padded, offset, value, count);
                     }
                 }
         }

@@ -96,27 +96,28 @@ internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged,
     {
         var source = grad.contiguous();
         var gp = (nint)TensorMemory.Pointer<T>(source);
-        var sum = KernelThreads.SumOverHalves(Halves, _rows.Rows, [_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype,
-            (n0, n1, part) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane, At = _at }, n0, n1, Scratch()));
+        var sum = KernelThreads.SumOverShared(Halves, _rows.Rows, [_g.InChannels, _g.Kernel, _g.Kernel, _g.OutChannels], grad.dtype, part =>
+        {
+            var scratch = Scratch();
+            return (n0, n1) => EachSample(new GatherGradients { Weights = (T*)part, Grad = (T*)gp, Channels = _g.OutChannels, Plane = _g.OutPlane, At = _at }, n0, n1, scratch);
+        });
         return sum.permute(3, 0, 1, 2).contiguous();
     }
 
     private bool Halves => KernelThreads.Splits(_rows.Rows, (long)_rows.Index.Length * _g.Kernel * _g.Kernel * _g.OutChannels, 1 << 16);
 
     /// <summary>One thread's channel-last scratch of a sample's outputs.</summary>
-    private T[] Scratch() => new T[_g.OutPlane * _g.OutChannels];
+    private AlignedScratch<T> Scratch() => new(_g.OutPlane * _g.OutChannels);
 
     /// <summary>Samples n0..n1 in turn, with the thread's <paramref name="scratch"/>: Begin, every tap, End.</summary>
-    private unsafe void EachSample<TV>(TV visitor, int n0, int n1, T[] scratch) where TV : struct, ITapVisitor
+    private unsafe void EachSample<TV>(TV visitor, int n0, int n1, AlignedScratch<T> scratch) where TV : struct, ITapVisitor
     {
-        fixed (T* buffer = scratch)
+        using var pin = scratch.Pinned();
+        for (int n = n0; n < n1; n++)
         {
-            for (int n = n0; n < n1; n++)
-            {
-                visitor.Begin(n, buffer);
-                ForEachTap(n, ref visitor);
-                visitor.End(n);
-            }
+            visitor.Begin(n, pin.Pointer);
+            ForEachTap(n, ref visitor);
+            visitor.End(n);
         }
     }
 
