@@ -172,4 +172,40 @@ public class GatherConvTests
         Close(expected.nan_to_num(), values.nan_to_num(), 1e-12, "pooled values");
         Assert.True(full.eq(full.amax([2, 3], keepdim: true)).sum().item<long>() > full.shape[0] * full.shape[1], "no ties to test");
     }
+
+    [Theory]
+    [InlineData(6, 64, 16, 8, 32, 2, 2, ScalarType.Float32)] // workload (c)'s second layer's input gradient
+    [InlineData(5, 128, 8, 4, 64, 2, 2, ScalarType.Float32)] // its third layer's
+    [InlineData(3, 16, 9, 7, 8, 2, 3, ScalarType.Float64)]   // gaps between windows, a row and a column left over
+    [InlineData(4, 8, 7, 9, 16, 3, 3, ScalarType.Float64)]   // 3 x 3 windows, nine routes
+    public void A_routed_gradient_convolves_as_the_scattered_one(int samples, int channels, int height, int width, int outChannels, int window, int stride, ScalarType dtype)
+    {
+        // Pooled values with zeros (skipped) and a NaN, routed anywhere in their windows: the lists made from the routes
+        // must be the lists the scan of the scattered input finds, in the same order, so the sums are the same bits.
+        var generator = new Generator(17);
+        var pool = new PoolWindow(window, stride);
+        long[] pooledShape = [samples, channels, pool.Out(height), pool.Out(width)];
+        var pooled = randn(pooledShape, dtype: dtype, generator: generator) * rand(pooledShape, dtype: dtype, generator: generator).lt(0.8).to(dtype);
+        pooled[0, 1, 0, 0] = tensor(double.NaN, dtype);
+        var routes = randint(0, window * window, pooledShape, dtype: ScalarType.Byte, generator: generator);
+        var weight = randn([outChannels, channels, 5, 5], dtype: dtype, generator: generator);
+        var g = new ConvGeometry(channels, height, width, outChannels, 5, 2);
+        var scattered = MaxPoolKernels.Route(pooled, routes, new PoolGeometry(samples * channels, height, width, window, stride), [samples, channels, height, width], scatter: true);
+        var expected = GatherConv.Convolve(scattered, weight, g);
+        var actual = GatherConv.ConvolveRouted(pooled, routes, pool, weight, g);
+        Assert.True(expected.isnan().eq(actual.isnan()).all().item<bool>(), "NaNs differ");
+        Assert.True(actual.isnan().any().item<bool>() && !actual.isnan().all().item<bool>());
+        Assert.True(expected.nan_to_num().eq(actual.nan_to_num()).all().item<bool>(), "routed and scattered sums differ");
+        var reference = nn.functional.conv2d(scattered.nan_to_num().to(float64), weight.to(float64), padding: [2, 2]);
+        Close(reference, actual.nan_to_num().to(float64).where(expected.isnan().logical_not(), reference), dtype == ScalarType.Float32 ? 1e-4 : 1e-10, "against libtorch");
+    }
+
+    [Fact]
+    public void Overlapping_windows_are_refused_for_routed_lists()
+    {
+        var pooled = zeros(1, 8, 3, 3);
+        var routes = zeros(1, 8, 3, 3, dtype: ScalarType.Byte);
+        var error = Assert.Throws<ArgumentException>(() => GatherConv.ConvolveRouted(pooled, routes, new PoolWindow(3, 2), zeros(8, 8, 3, 3), new ConvGeometry(8, 7, 7, 8, 3, 1)));
+        Assert.Contains("overlapping", error.Message);
+    }
 }

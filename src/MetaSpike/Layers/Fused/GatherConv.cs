@@ -87,8 +87,31 @@ internal static class GatherConv
     /// </summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool = null) => Convolve(x, weight, g, new SampleOutput(g, pool));
 
-    private static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer) =>
-        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, writer) : Convolve<double>(x, weight, g, writer);
+    private static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed = null) =>
+        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, writer, routed) : Convolve<double>(x, weight, g, writer, routed);
+
+    /// <summary>
+    /// conv2d(the max pooling's input gradient, weight) without bias: the pooled values [N, g.InChannels, PH, PW]
+    /// scattered along their <paramref name="routes"/> to [N, g.InChannels, g.Height, g.Width] (zeros elsewhere) and
+    /// convolved, the per-pixel lists made from the pooled values directly instead of zeroing, scattering and scanning
+    /// an input-sized tensor (the same lists in the same order, so the same sums). Windows must not overlap (stride at
+    /// least the window): each channel then reaches a pixel at most once.
+    /// </summary>
+    internal static unsafe Tensor ConvolveRouted(Tensor pooled, Tensor routes, PoolWindow pool, Tensor weight, ConvGeometry g)
+    {
+        if (pool.Stride < pool.Kernel) throw new ArgumentException($"overlapping pooling windows (window {pool.Kernel}, stride {pool.Stride}) can route two values of a channel to one pixel", nameof(pool));
+        int outWidth = pool.Out(g.Width), plane = pool.Out(g.Height) * outWidth;
+        var corners = Enumerable.Range(0, plane).Select(q => q / outWidth * pool.Stride * g.Width + q % outWidth * pool.Stride).ToArray();
+        var offsets = Enumerable.Range(0, pool.Kernel * pool.Kernel).Select(r => r / pool.Kernel * g.Width + r % pool.Kernel).ToArray();
+        var source = pooled.contiguous();
+        var routed = new RoutedInput((nint)TensorMemory.Pointer<byte>(routes), corners, offsets);
+        var output = Convolve(source, weight, g, new SampleOutput(g, pool: null), routed);
+        GC.KeepAlive(routes);
+        return output;
+    }
+
+    /// <summary>A max pooling's routes [N, C, PH, PW] with each pooled position's window corner and each route's offset from it, in the full plane.</summary>
+    private sealed record RoutedInput(nint Routes, int[] Corners, int[] Offsets);
 
     /// <summary>
     /// The weight gradient of conv2d(x, W) for the output gradient <paramref name="grad"/>: [Cout, Cin, K, K], each
@@ -97,7 +120,7 @@ internal static class GatherConv
     internal static Tensor WeightGrad(Tensor x, Tensor grad, ConvGeometry g) =>
         x.dtype == ScalarType.Float32 ? WeightGrad<float>(x, grad, g) : WeightGrad<double>(x, grad, g);
 
-    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // [K, K, Cin, Cout] with the taps TapStride apart: a tap's weight row for one input channel is contiguous.
         var wt = zeros([g.Kernel * g.Kernel, TapStride<T>(g)], weight.dtype);
@@ -108,7 +131,7 @@ internal static class GatherConv
         bool wide = Wide<T>(g);
         KernelThreads.Shared(Halves(n, g), n, () =>
         {
-            var kernel = new Kernel<T>(g, writer);
+            var kernel = new Kernel<T>(g, writer, routed);
             return wide
                 ? (n0, n1) => kernel.Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
                 : (n0, n1) => kernel.Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1);
@@ -145,8 +168,11 @@ internal static class GatherConv
     private static bool Halves(int samples, ConvGeometry g) =>
         KernelThreads.Splits(samples, (long)samples * g.OutPlane * g.OutChannels * g.Kernel * g.Kernel, 1 << 18);
 
-    /// <summary>One thread's buffers: per-pixel nonzero lists of the current sample and its channel-last output.</summary>
-    private sealed unsafe class Kernel<T>(ConvGeometry g, SampleOutput writer) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// One thread's buffers: per-pixel nonzero lists of the current sample and its channel-last output. The lists come
+    /// from the input, or, given <paramref name="routed"/>, from pooled values and their routes.
+    /// </summary>
+    private sealed unsafe class Kernel<T>(ConvGeometry g, SampleOutput writer, RoutedInput? routed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly int[] _counts = new int[g.Height * g.Width];
         private readonly int[] _rows = new int[g.Height * g.Width * g.InChannels];
@@ -164,7 +190,8 @@ internal static class GatherConv
             {
                 for (int n = n0; n < n1; n++)
                 {
-                    ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
+                    if (routed is null) ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
+                    else ListRouted(x, n, counts, rows, values, routed);
                     pin.Clear();
                     for (int r = 0; r < registers;)
                     {
@@ -207,6 +234,31 @@ internal static class GatherConv
                         wt + (ky * k + kx) * tapSize, tapSize, rows + p * cin, values + p * cin, count);
                 }
             }
+        }
+
+        /// <summary>
+        /// The lists of the pooled values of sample <paramref name="n"/> scattered along their routes: channel by
+        /// channel, as <see cref="ListNonzeros"/> would find them in the scattered input.
+        /// </summary>
+        private void ListRouted(T* pooled, int n, int* counts, int* rows, T* values, RoutedInput input)
+        {
+            int cin = g.InChannels, plane = input.Corners.Length;
+            Array.Clear(_counts);
+            fixed (int* corners = input.Corners, offsets = input.Offsets)
+                for (int ci = 0; ci < cin; ci++)
+                {
+                    long at = ((long)n * cin + ci) * plane;
+                    T* value = pooled + at;
+                    byte* route = (byte*)input.Routes + at;
+                    int row = ci * g.OutChannels;
+                    for (int q = 0; q < plane; q++)
+                    {
+                        if (value[q] == T.Zero) continue;
+                        int p = corners[q] + offsets[route[q]], slot = p * cin + counts[p]++;
+                        rows[slot] = row;
+                        values[slot] = value[q];
+                    }
+                }
         }
 
         /// <summary>For each pixel, its nonzero input channels (as weight-row offsets ci · Cout) and values.</summary>

@@ -123,9 +123,12 @@ internal static class PooledConv
         {
             // The transposed convolution of the gradient routed to the maxima (a quarter nonzero for 2 x 2 windows), as
             // the gathered convolution with the flipped kernel: each input pixel's channels accumulate in registers.
-            var routed = MaxPoolKernels.Route(grad, routes, s.Routing((int)grad.shape[0]), [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
+            // Without overlapping windows its lists come from the pooled gradient and routes directly.
             var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
-            return GatherConv.Convolve(routed, weight.flip(2, 3).transpose(0, 1), transposed);
+            var flipped = weight.flip(2, 3).transpose(0, 1);
+            if (s.Pool.Stride >= s.Pool.Kernel) return GatherConv.ConvolveRouted(grad, routes, s.Pool, flipped, transposed);
+            var routed = MaxPoolKernels.Route(grad, routes, s.Routing((int)grad.shape[0]), [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
+            return GatherConv.Convolve(routed, flipped, transposed);
         }
         return OverSamples(grad, weight, [grad.shape[0], g.InChannels, g.Height, g.Width], s, (source, wt, output) => grad.dtype == ScalarType.Float32
             ? new InputGradKernel<float>(s, source, wt, routes, output)
