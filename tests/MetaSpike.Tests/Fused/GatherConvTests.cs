@@ -190,9 +190,10 @@ public class GatherConvTests
         var routes = randint(0, window * window, pooledShape, dtype: ScalarType.Byte, generator: generator);
         var weight = randn([outChannels, channels, 5, 5], dtype: dtype, generator: generator);
         var g = new ConvGeometry(channels, height, width, outChannels, 5, 2);
-        var scattered = MaxPoolKernels.Route(pooled, routes, new PoolGeometry(samples * channels, height, width, window, stride), [samples, channels, height, width], scatter: true);
+        var routing = new PoolGeometry(samples * channels, height, width, window, stride);
+        var scattered = MaxPoolKernels.Route(pooled, routes, routing, [samples, channels, height, width], scatter: true);
         var expected = GatherConv.Convolve(scattered, weight, g);
-        var actual = GatherConv.ConvolveRouted(pooled, routes, pool, weight, g);
+        var actual = GatherConv.ConvolveRouted(pooled, routes, routing, weight, g);
         Assert.True(expected.isnan().eq(actual.isnan()).all().item<bool>(), "NaNs differ");
         Assert.True(actual.isnan().any().item<bool>() && !actual.isnan().all().item<bool>());
         Assert.True(expected.nan_to_num().eq(actual.nan_to_num()).all().item<bool>(), "routed and scattered sums differ");
@@ -205,7 +206,7 @@ public class GatherConvTests
     {
         var pooled = zeros(1, 8, 3, 3);
         var routes = zeros(1, 8, 3, 3, dtype: ScalarType.Byte);
-        var error = Assert.Throws<ArgumentException>(() => GatherConv.ConvolveRouted(pooled, routes, new PoolWindow(3, 2), zeros(8, 8, 3, 3), new ConvGeometry(8, 7, 7, 8, 3, 1)));
+        var error = Assert.Throws<ArgumentException>(() => GatherConv.ConvolveRouted(pooled, routes, new PoolGeometry(8, 7, 7, 3, 2), zeros(8, 8, 3, 3), new ConvGeometry(8, 7, 7, 8, 3, 1)));
         Assert.Contains("overlapping", error.Message);
     }
 }

@@ -97,14 +97,12 @@ internal static class GatherConv
     /// an input-sized tensor (the same lists in the same order, so the same sums). Windows must not overlap (stride at
     /// least the window): each channel then reaches a pixel at most once.
     /// </summary>
-    internal static unsafe Tensor ConvolveRouted(Tensor pooled, Tensor routes, PoolWindow pool, Tensor weight, ConvGeometry g)
+    internal static unsafe Tensor ConvolveRouted(Tensor pooled, Tensor routes, PoolGeometry routing, Tensor weight, ConvGeometry g)
     {
-        if (pool.Stride < pool.Kernel) throw new ArgumentException($"overlapping pooling windows (window {pool.Kernel}, stride {pool.Stride}) can route two values of a channel to one pixel", nameof(pool));
-        int outWidth = pool.Out(g.Width), plane = pool.Out(g.Height) * outWidth;
-        var corners = Enumerable.Range(0, plane).Select(q => q / outWidth * pool.Stride * g.Width + q % outWidth * pool.Stride).ToArray();
-        var offsets = Enumerable.Range(0, pool.Kernel * pool.Kernel).Select(r => r / pool.Kernel * g.Width + r % pool.Kernel).ToArray();
+        if (routing.Stride < routing.Kernel) throw new ArgumentException($"overlapping pooling windows (window {routing.Kernel}, stride {routing.Stride}) can route two values of a channel to one pixel", nameof(routing));
+        if (routing.Height != g.Height || routing.Width != g.Width) throw new ArgumentException($"the pooling's plane {routing.Height} x {routing.Width} is not the convolution's input plane {g.Height} x {g.Width}", nameof(routing));
         var source = pooled.contiguous();
-        var routed = new RoutedInput((nint)TensorMemory.Pointer<byte>(routes), corners, offsets);
+        var routed = new RoutedInput((nint)TensorMemory.Pointer<byte>(routes), routing.Corners, routing.RouteOffsets);
         var output = Convolve(source, weight, g, new SampleOutput(g, pool: null), routed);
         GC.KeepAlive(routes);
         return output;

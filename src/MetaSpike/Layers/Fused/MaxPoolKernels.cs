@@ -24,6 +24,9 @@ internal sealed record PoolGeometry(int Planes, int Height, int Width, int Kerne
     /// <summary>Each route's (window offset, row-major) position relative to its window's corner.</summary>
     public int[] RouteOffsets => Enumerable.Range(0, Kernel * Kernel).Select(r => r / Kernel * Width + r % Kernel).ToArray();
 
+    /// <summary>Each output's window corner as an offset from its plane's start.</summary>
+    public int[] Corners => Enumerable.Range(0, OutHeight * OutWidth).Select(q => q / OutWidth * Stride * Width + q % OutWidth * Stride).ToArray();
+
     /// <summary>
     /// For gathers of <paramref name="lanes"/> outputs at a time: the smallest whole number of planes whose outputs
     /// fill whole registers, and each of their outputs' window corner as an offset from the first plane's start.
@@ -32,13 +35,8 @@ internal sealed record PoolGeometry(int Planes, int Height, int Width, int Kerne
     {
         int perPlane = OutHeight * OutWidth;
         int planes = lanes / (int)BigInteger.GreatestCommonDivisor(lanes, perPlane);
-        var corners = new int[planes * perPlane];
-        for (int q = 0; q < corners.Length; q++)
-        {
-            int r = q % perPlane;
-            corners[q] = q / perPlane * Height * Width + r / OutWidth * Stride * Width + r % OutWidth * Stride;
-        }
-        return (planes, corners);
+        var plane = Corners;
+        return (planes, Enumerable.Range(0, planes * perPlane).Select(q => q / perPlane * Height * Width + plane[q % perPlane]).ToArray());
     }
 }
 

@@ -32,6 +32,9 @@ internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
     /// <summary>Width of the padded channel-last input, in pixels.</summary>
     public int PaddedWidth => Conv.Width + 2 * Conv.Padding;
 
+    /// <summary>Values in one sample's channel-last input without its border.</summary>
+    public int Interior => Conv.Height * Conv.Width * Conv.InChannels;
+
     /// <summary>Values in one sample's padded channel-last input.</summary>
     public int PaddedSample => (Conv.Height + 2 * Conv.Padding) * PaddedWidth * Conv.InChannels;
 
@@ -125,9 +128,9 @@ internal static class PooledConv
             // the gathered convolution with the flipped kernel: each input pixel's channels accumulate in registers.
             // Without overlapping windows its lists come from the pooled gradient and routes directly.
             var transposed = new ConvGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
-            var flipped = weight.flip(2, 3).transpose(0, 1);
-            if (s.Pool.Stride >= s.Pool.Kernel) return GatherConv.ConvolveRouted(grad, routes, s.Pool, flipped, transposed);
-            var routed = MaxPoolKernels.Route(grad, routes, s.Routing((int)grad.shape[0]), [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
+            var (flipped, routing) = (weight.flip(2, 3).transpose(0, 1), s.Routing((int)grad.shape[0]));
+            if (s.Pool.Stride >= s.Pool.Kernel) return GatherConv.ConvolveRouted(grad, routes, routing, flipped, transposed);
+            var routed = MaxPoolKernels.Route(grad, routes, routing, [grad.shape[0], g.OutChannels, g.OutHeight, g.OutWidth], scatter: true);
             return GatherConv.Convolve(routed, flipped, transposed);
         }
         return OverSamples(grad, weight, [grad.shape[0], g.InChannels, g.Height, g.Width], s, (source, wt, output) => grad.dtype == ScalarType.Float32
@@ -179,9 +182,11 @@ internal static class PooledConv
         void Run(int i0, int i1);
     }
 
-    /// <summary>Dispatch of <see cref="Run{TL, TV}"/> to 512-bit, 256-bit or scalar lanes.</summary>
-    private abstract unsafe class RangeKernel<T>(PooledConvShape shape) : IRangeKernel where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Dispatch of <see cref="Run{TL, TV}"/> to 512-bit, 256-bit or scalar lanes, over the node's routes.</summary>
+    private abstract unsafe class RangeKernel<T>(PooledConvShape shape, Tensor routes) : IRangeKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes);
+
         protected PooledConvShape Shape => shape;
 
         public void Run(int i0, int i1)
@@ -205,12 +210,15 @@ internal static class PooledConv
         }
 
         /// <summary>
-        /// One channel's windows by its routes: every pooled position's when <paramref name="source"/> is null, else
-        /// only those whose gradient is nonzero, with the gradient copied to <paramref name="value"/>. Returns how many.
+        /// The windows of the channel whose pooled positions start at <paramref name="at"/>, by its routes: every
+        /// pooled position's when <paramref name="source"/> is null, else only those whose gradient (source + at) is
+        /// nonzero, with the gradient copied to <paramref name="value"/>. Returns how many.
         /// </summary>
-        protected int Offsets(byte* route, int* offset, T* source, T* value)
+        protected int Offsets(long at, int* offset, T* source, T* value)
         {
             int plane = Shape.OutPlane, routes = Shape.Pool.Kernel * Shape.Pool.Kernel, count = 0;
+            byte* route = (byte*)_routes + at;
+            if (source != null) source += at;
             fixed (int* corners = Shape.Corners)
                 for (int q = 0; q < plane; q++)
                 {
@@ -225,14 +233,13 @@ internal static class PooledConv
         }
     }
 
-    private sealed unsafe class ConvolveKernel<T>(PooledConvShape shape, Tensor x, Tensor wt, Tensor routes, Tensor output) : RangeKernel<T>(shape)
+    private sealed unsafe class ConvolveKernel<T>(PooledConvShape shape, Tensor x, Tensor wt, Tensor routes, Tensor output) : RangeKernel<T>(shape, routes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _w = (nint)TensorMemory.Pointer<T>(wt);
-        private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
+        private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _w = (nint)TensorMemory.Pointer<T>(wt), _out = (nint)TensorMemory.Pointer<T>(output);
 
         // The padded sample's border stays zero: Pad writes only its interior.
-        private readonly AlignedScratch<T> _padded = new(shape.PaddedSample), _pixels = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
+        private readonly AlignedScratch<T> _padded = new(shape.PaddedSample), _pixels = new(shape.Interior);
         private readonly int[] _offsets = new int[shape.OutPlane];
 
         protected override void Run<TL, TV>(int n0, int n1)
@@ -247,20 +254,19 @@ internal static class PooledConv
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;
-                        Offsets((byte*)_routes + at, offset, null, null);
+                        Offsets(at, offset, null, null);
                         windows.Dots<T, TL, TV>((T*)_w + (long)co * Shape.Filter, p, offset, plane, (T*)_out + at);
                     }
                 }
         }
     }
 
-    private sealed unsafe class InputGradKernel<T>(PooledConvShape shape, Tensor grad, Tensor wt, Tensor routes, Tensor output) : RangeKernel<T>(shape)
+    private sealed unsafe class InputGradKernel<T>(PooledConvShape shape, Tensor grad, Tensor wt, Tensor routes, Tensor output) : RangeKernel<T>(shape, routes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _w = (nint)TensorMemory.Pointer<T>(wt);
-        private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes), _out = (nint)TensorMemory.Pointer<T>(output);
+        private readonly nint _grad = (nint)TensorMemory.Pointer<T>(grad), _w = (nint)TensorMemory.Pointer<T>(wt), _out = (nint)TensorMemory.Pointer<T>(output);
 
-        private readonly AlignedScratch<T> _sums = new(shape.PaddedSample), _interior = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
+        private readonly AlignedScratch<T> _sums = new(shape.PaddedSample), _interior = new(shape.Interior);
         private readonly T[] _values = new T[shape.OutPlane];
         private readonly int[] _offsets = new int[shape.OutPlane];
 
@@ -279,7 +285,7 @@ internal static class PooledConv
                     for (int co = 0; co < cout; co++)
                     {
                         long at = ((long)n * cout + co) * plane;
-                        int count = Offsets((byte*)_routes + at, offset, (T*)_grad + at, value);
+                        int count = Offsets(at, offset, (T*)_grad, value);
                         windows.AddScaled<T, TL, TV>(p, offset, value, count, (T*)_w + (long)co * Shape.Filter);
                     }
                     for (int y = 0; y < g.Height; y++)
@@ -294,7 +300,7 @@ internal static class PooledConv
     /// One thread's samples into its own sum of the weight gradient, in chunks whose padded inputs stay in the L1 cache:
     /// each output channel's windows of a chunk gathered into registers.
     /// </summary>
-    private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor grad, Tensor routes, nint output) : RangeKernel<T>(shape)
+    private sealed unsafe class WeightGradKernel<T>(PooledConvShape shape, Tensor x, Tensor grad, Tensor routes, nint output) : RangeKernel<T>(shape, routes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>
@@ -306,11 +312,10 @@ internal static class PooledConv
         private const int ChunkBytes = 48 << 10;
 
         private readonly nint _x = (nint)TensorMemory.Pointer<T>(x), _grad = (nint)TensorMemory.Pointer<T>(grad);
-        private readonly nint _routes = (nint)TensorMemory.Pointer<byte>(routes);
         private readonly int _chunk = Chunk(shape);
 
         // The padded samples' borders stay zero: Pad writes only their interiors.
-        private readonly AlignedScratch<T> _padded = new(Chunk(shape) * shape.PaddedSample), _pixels = new(shape.Conv.Height * shape.Conv.Width * shape.Conv.InChannels);
+        private readonly AlignedScratch<T> _padded = new(Chunk(shape) * shape.PaddedSample), _pixels = new(shape.Interior);
         private readonly T[] _values = new T[Chunk(shape) * shape.OutPlane];
         private readonly int[] _offsets = new int[Chunk(shape) * shape.OutPlane];
 
@@ -333,7 +338,7 @@ internal static class PooledConv
                         for (int n = c0; n < c1; n++)
                         {
                             long at = ((long)n * cout + co) * plane;
-                            int added = Offsets((byte*)_routes + at, offset + count, (T*)_grad + at, value + count);
+                            int added = Offsets(at, offset + count, (T*)_grad, value + count);
                             for (int e = count; e < count + added; e++) offset[e] += (n - c0) * Shape.PaddedSample;
                             count += added;
                         }
