@@ -65,12 +65,11 @@ public sealed class Linear : FeedForwardLayer, IFusable
         RequireSequence(input);
         var (steps, batch) = (input.shape[0], input.shape[1]);
         var flat = input.flatten(0, 1);
+        var (weight, bias) = (Param("weight"), HasBias ? Param("bias") : null);
         if (flat.dim() != 2 || flat.shape[1] != InFeatures
-            || (SparseInputMatmul.TryLinear(flat, Param("weight")) ?? NarrowProduct.TryLinear(flat, Param("weight"))) is not { } product)
+            || (SparseInputMatmul.TryLinear(flat, weight, bias) ?? NarrowProduct.TryLinear(flat, weight, bias)) is not { } product)
             return base.Sequence(input);
-        // In place: the product is a fresh tensor, and a new one would cost its page faults again.
-        var output = HasBias ? product.add_(Param("bias")) : product;
-        return output.unflatten(0, [steps, batch]);
+        return product.unflatten(0, [steps, batch]);
     }
 
     /// <inheritdoc />

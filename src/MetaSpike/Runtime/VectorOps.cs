@@ -148,18 +148,23 @@ internal static class VectorOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TakesMax<T>(T value, T max) where T : INumber<T> => value > max || T.IsNaN(value);
 
-    /// <summary>Rows read by <see cref="SampledDensity"/>: one in this many.</summary>
+    /// <summary>Rows read by <see cref="SampledDensity"/>: one in this many at the most.</summary>
     public const int DensityStride = 8;
 
+    /// <summary>Rows read by <see cref="SampledDensity"/> from a large matrix: about this many, evenly spaced.</summary>
+    public const int DensityRows = 64;
+
     /// <summary>
-    /// The fraction of nonzeros in rows 0, <see cref="DensityStride"/>, 2 · <see cref="DensityStride"/>, ... of a
-    /// [<paramref name="rows"/>, <paramref name="columns"/>] matrix: an estimate, for choosing between sparse and dense
-    /// kernels (it only picks the faster path), that reads one row in <see cref="DensityStride"/>.
+    /// The fraction of nonzeros in every s-th row of a [<paramref name="rows"/>, <paramref name="columns"/>] matrix,
+    /// s = max(<see cref="DensityStride"/>, rows / <see cref="DensityRows"/>): an estimate, for choosing between sparse
+    /// and dense kernels (it only picks the faster path). Spaced rows miss the prefetcher, so reading one in 8 of the
+    /// tutorial workload's 5 MB input batch cost 0.04 ms; 64 rows cost next to nothing.
     /// </summary>
     public static unsafe double SampledDensity<T>(T* data, int rows, int columns) where T : unmanaged, INumber<T>
     {
         long nonzero = 0, counted = 0;
-        for (int r = 0; r < rows; r += DensityStride, counted += columns)
+        int stride = Math.Max(DensityStride, rows / DensityRows);
+        for (int r = 0; r < rows; r += stride, counted += columns)
             nonzero += CountNonzeros(data + (long)r * columns, columns);
         return counted == 0 ? 0 : (double)nonzero / counted;
     }

@@ -36,6 +36,10 @@ public class NarrowProductTests
     [InlineData(7, 19, 5)]
     [InlineData(5000, 19, 8)] // two threads; the second half's partial sums are added at the end
     [InlineData(3000, 64, 2)]
+    [InlineData(40, 1, 1)] // from here on the rows are shorter than MinWide: a row in one register
+    [InlineData(7, 3, 5)]
+    [InlineData(3001, 4, 2)]
+    [InlineData(5000, 6, 8)] // two threads
     public void Products_equal_blas_in_both_precisions(int rows, int wide, int narrow)
     {
         var generator = new Generator((ulong)(rows + wide + narrow));
@@ -53,17 +57,23 @@ public class NarrowProductTests
             Close(expected, NarrowProduct.Compute(kind, a, b), 1e-12, $"{kind} float64");
             Close(expected, NarrowProduct.Compute(kind, a.to(float32), b.to(float32)).to(float64), 1e-4, $"{kind} float32");
         }
+        var bias = randn([narrow], dtype: float64, generator: generator);
+        Close(x.mm(w.t()) + bias, NarrowProduct.Compute(NarrowProductKind.Project, x, w, bias), 1e-12, "Project + bias float64");
+        Close(x.mm(w.t()) + bias, NarrowProduct.Compute(NarrowProductKind.Project, x.to(float32), w.to(float32), bias.to(float32)).to(float64), 1e-4, "Project + bias float32");
     }
 
     [Theory]
-    [InlineData(nameof(NarrowProductKind.Project))]
-    [InlineData(nameof(NarrowProductKind.Expand))]
-    [InlineData(nameof(NarrowProductKind.Correlate))]
-    public void Gradients_and_second_derivatives_equal_those_of_blas(string kindName)
+    [InlineData(nameof(NarrowProductKind.Project), 21)]
+    [InlineData(nameof(NarrowProductKind.Expand), 21)]
+    [InlineData(nameof(NarrowProductKind.Correlate), 21)]
+    [InlineData(nameof(NarrowProductKind.Project), 4)]
+    [InlineData(nameof(NarrowProductKind.Expand), 4)]
+    [InlineData(nameof(NarrowProductKind.Correlate), 4)]
+    public void Gradients_and_second_derivatives_equal_those_of_blas(string kindName, int wide)
     {
         var kind = Enum.Parse<NarrowProductKind>(kindName);
         var generator = new Generator(11);
-        var (rows, wide, narrow) = (40, 21, 3);
+        var (rows, narrow) = (40, 3);
         var (firstShape, secondShape) = kind switch
         {
             NarrowProductKind.Project => (new long[] { rows, wide }, new long[] { narrow, wide }),
@@ -111,12 +121,16 @@ public class NarrowProductTests
     }
 
     [Fact]
-    public void Wide_outputs_short_rows_and_mixed_inputs_take_blas()
+    public void Wide_outputs_long_short_rows_and_mixed_inputs_take_blas()
     {
         var x = randn(10, 20, dtype: float64);
         Assert.NotNull(NarrowProduct.TryLinear(x, randn(NarrowProduct.MaxNarrow, 20, dtype: float64)));
         Assert.Null(NarrowProduct.TryLinear(x, randn(NarrowProduct.MaxNarrow + 1, 20, dtype: float64)));
-        Assert.Null(NarrowProduct.TryLinear(randn(10, 15, dtype: float64), randn(2, 15, dtype: float64)));
+        // Rows shorter than MinWide take the product only where they fit one register (8 float64 lanes at most).
+        Assert.Equal(ShortRows.Fit<double>(15), NarrowProduct.TryLinear(randn(10, 15, dtype: float64), randn(2, 15, dtype: float64)) is not null);
+        Assert.False(ShortRows.Fit<double>(15));
+        Assert.Equal(ShortRows.Fit<double>(4), NarrowProduct.TryLinear(randn(10, 4, dtype: float64), randn(2, 4, dtype: float64)) is not null);
+        Assert.Null(NarrowProduct.TryLinear(x, randn(2, 20, dtype: float64), randn(3, dtype: float64)));
         Assert.Null(NarrowProduct.TryLinear(x, randn(2, 20, dtype: float32)));
         Assert.Null(NarrowProduct.TryLinear(x, randn(2, 21, dtype: float64)));
         Assert.Null(NarrowProduct.TryLinear(x.unsqueeze(0), randn(2, 20, dtype: float64)));

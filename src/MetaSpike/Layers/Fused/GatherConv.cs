@@ -70,7 +70,7 @@ internal static class GatherConv
     private static bool SparseEnough(Tensor input) =>
         (input.dtype == ScalarType.Float32 ? SampledDensity<float>(input) : SampledDensity<double>(input)) <= MaxDensity;
 
-    /// <summary>The fraction of nonzeros in every <see cref="VectorOps.DensityStride"/>-th sample.</summary>
+    /// <summary>The fraction of nonzeros in spaced samples (<see cref="VectorOps.SampledDensity"/>).</summary>
     private static unsafe double SampledDensity<T>(Tensor input) where T : unmanaged, INumber<T>
     {
         int samples = (int)input.shape[0];

@@ -31,8 +31,9 @@ internal static class NarrowProduct
     public const int MaxNarrow = 8;
 
     /// <summary>
-    /// Layers with fewer inputs than this use BLAS: rows of a few elements fill no register (at 12,800 x 4 x 2 the
-    /// products measured 0.05-0.08 ms here against BLAS's 0.02-0.04; at 12,800 x 64 x 2, 0.17 ms in all against 0.21).
+    /// Rows shorter than this take <see cref="ShortRowProduct"/>'s kernels (a row in one register) where they fit, else
+    /// BLAS: these kernels' register loop over a row would not run (at 12,800 x 4 x 2 it measured 0.05-0.08 ms here
+    /// against BLAS's 0.02-0.04; at 12,800 x 64 x 2, 0.17 ms in all against 0.21).
     /// </summary>
     public const int MinWide = 16;
 
@@ -40,48 +41,66 @@ internal static class NarrowProduct
     private const long ParallelElements = 1 << 16;
 
     /// <summary>
-    /// x · wᵀ for a CPU float32/float64 matrix x [rows, k] and a weight [n, k] of the same dtype with n at most
-    /// <see cref="MaxNarrow"/> and k at least <see cref="MinWide"/>, as an autograd node (derivatives of any order); null when the case does not apply.
+    /// x · wᵀ (+ bias) for a CPU float32/float64 matrix x [rows, k], a weight [n, k] and an optional bias [n] of the
+    /// same dtype, with n at most <see cref="MaxNarrow"/> and k at least <see cref="MinWide"/> or short enough for one
+    /// register, as an autograd node (derivatives of any order); null when the case does not apply.
     /// </summary>
-    public static Tensor? TryLinear(Tensor x, Tensor weight)
+    public static Tensor? TryLinear(Tensor x, Tensor weight, Tensor? bias = null)
     {
-        if (x.dim() != 2 || weight.dim() != 2 || weight.shape[0] > MaxNarrow || weight.shape[1] < MinWide || x.shape[1] != weight.shape[1]
+        if (x.dim() != 2 || weight.dim() != 2 || weight.shape[0] > MaxNarrow || x.shape[1] != weight.shape[1]
             || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.dtype != weight.dtype
-            || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue || x.shape[0] == 0)
+            || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue || x.shape[0] == 0
+            || !SparseInputMatmul.IsBiasOf(bias, weight))
             return null;
-        return NarrowProductFunction.apply(x, weight, NarrowProductKind.Project);
+        var (n, k) = ((int)weight.shape[0], (int)weight.shape[1]);
+        if (k < MinWide && !(x.dtype == ScalarType.Float32 ? ShortRowProduct.Fits<float>(n, k) : ShortRowProduct.Fits<double>(n, k))) return null;
+        return NarrowProductFunction.apply(x, weight, NarrowProductKind.Project, bias);
     }
 
     /// <summary>
     /// The product of <paramref name="kind"/> from its two operands (Project: X, W; Expand: N, W; Correlate: N, X),
-    /// contiguous CPU tensors of one floating dtype whose shapes agree (checked by the caller).
+    /// contiguous CPU tensors of one floating dtype whose shapes agree (checked by the caller), plus
+    /// <paramref name="bias"/> [n] on every row for Project.
     /// </summary>
-    public static Tensor Compute(NarrowProductKind kind, Tensor first, Tensor second)
+    public static Tensor Compute(NarrowProductKind kind, Tensor first, Tensor second, Tensor? bias = null)
     {
-        var (a, b) = (first.contiguous(), second.contiguous());
+        var (a, b, c) = (first.contiguous(), second.contiguous(), bias?.contiguous());
         long rows = a.shape[0];
         // W is the second operand of Project and Expand, X of Correlate: k is always its width.
         var (n, k) = (kind == NarrowProductKind.Project ? b.shape[0] : a.shape[1], b.shape[1]);
-        return a.dtype == ScalarType.Float32 ? Run<float>(kind, a, b, (int)rows, (int)n, (int)k) : Run<double>(kind, a, b, (int)rows, (int)n, (int)k);
+        return a.dtype == ScalarType.Float32 ? Run<float>(kind, a, b, c, (int)rows, (int)n, (int)k) : Run<double>(kind, a, b, c, (int)rows, (int)n, (int)k);
     }
 
-    private static unsafe Tensor Run<T>(NarrowProductKind kind, Tensor a, Tensor b, int rows, int n, int k)
-        where T : unmanaged, INumber<T>
+    private static unsafe Tensor Run<T>(NarrowProductKind kind, Tensor a, Tensor b, Tensor? bias, int rows, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ap, bp) = ((nint)TensorMemory.Pointer<T>(a), (nint)TensorMemory.Pointer<T>(b));
+        var cp = bias is null ? 0 : (nint)TensorMemory.Pointer<T>(bias);
         bool parallel = KernelThreads.Splits(rows, (long)rows * k, ParallelElements);
         if (kind == NarrowProductKind.Correlate)
-            return KernelThreads.SumOverShared(parallel, rows, [n, k], a.dtype, part => (r0, r1) => Correlate((T*)ap, (T*)bp, (T*)part, n, k, r0, r1));
+            return KernelThreads.SumOverShared(parallel, rows, [n, k], a.dtype, part => (r0, r1) => Rows(kind, (T*)ap, (T*)bp, null, (T*)part, n, k, r0, r1));
         var result = empty([rows, kind == NarrowProductKind.Project ? n : k], a.dtype);
         var rp = (nint)TensorMemory.Pointer<T>(result);
-        KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, kind == NarrowProductKind.Project
-            ? (r0, r1) => Project((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1)
-            : (r0, r1) => Expand((T*)ap, (T*)bp, (T*)rp, n, k, r0, r1));
+        KernelThreads.OneOrTwoParts(parallel, rows / 2, rows, (r0, r1) => Rows(kind, (T*)ap, (T*)bp, (T*)cp, (T*)rp, n, k, r0, r1));
         return result;
     }
 
-    /// <summary>y[r, j] = Σ_c x[r, c] w[j, c] for rows r0 .. r1 - 1.</summary>
-    private static unsafe void Project<T>(T* x, T* w, T* y, int n, int k, int r0, int r1) where T : unmanaged, INumber<T>
+    /// <summary>Rows r0 .. r1 - 1 of the product, by the wide kernels below or, for short rows, <see cref="ShortRowProduct"/>'s.</summary>
+    private static unsafe void Rows<T>(NarrowProductKind kind, T* a, T* b, T* bias, T* result, int n, int k, int r0, int r1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (k < MinWide)
+            ShortRowProduct.Run(kind, a, b, bias, result, n, k, r0, r1);
+        else if (kind == NarrowProductKind.Project)
+            Project(a, b, bias, result, n, k, r0, r1);
+        else if (kind == NarrowProductKind.Expand)
+            Expand(a, b, result, n, k, r0, r1);
+        else
+            Correlate(a, b, result, n, k, r0, r1);
+    }
+
+    /// <summary>y[r, j] = Σ_c x[r, c] w[j, c] (+ bias[j]) for rows r0 .. r1 - 1.</summary>
+    private static unsafe void Project<T>(T* x, T* w, T* bias, T* y, int n, int k, int r0, int r1) where T : unmanaged, INumber<T>
     {
         int whole = k - k % Vector<T>.Count;
         for (int r = r0; r < r1; r++)
@@ -96,7 +115,7 @@ internal static class NarrowProduct
                     acc += Vector.Load(row + c) * Vector.Load(weights + c);
                 var sum = Vector.Sum(acc);
                 for (; c < k; c++) sum += row[c] * weights[c];
-                y[(long)r * n + j] = sum;
+                y[(long)r * n + j] = bias == null ? sum : sum + bias[j];
             }
         }
     }
@@ -143,20 +162,22 @@ internal static class NarrowProduct
 /// A <see cref="NarrowProductKind"/> product of two differentiable operands as an autograd node. The three kinds are
 /// closed under differentiation — Project(X, W)' is Expand(G, W) and Correlate(G, X); Expand(N, W)' is Project(G, W)
 /// and Correlate(N, G); Correlate(N, X)' is Project(X, G) and Expand(N, G) — so the backward is this node again and
-/// derivatives of any order exist (second-order MAML runs through it).
+/// derivatives of any order exist (second-order MAML runs through it). Project may add a bias row, whose gradient is
+/// the column sums of G.
 /// </summary>
 internal sealed class NarrowProductFunction : torch.autograd.SingleTensorFunction<NarrowProductFunction>
 {
-    private const string KindKey = "kind";
+    private const string KindKey = "kind", BiasKey = "bias";
 
     public override string Name => "MetaSpikeNarrowProduct";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (first, second, kind) = ((Tensor)vars[0], (Tensor)vars[1], (NarrowProductKind)vars[2]);
+        var (first, second, kind, bias) = ((Tensor)vars[0], (Tensor)vars[1], (NarrowProductKind)vars[2], vars.Length > 3 ? vars[3] as Tensor : null);
         ctx.save_for_backward([first, second]);
         ctx.save_data(KindKey, kind);
-        return NarrowProduct.Compute(kind, first, second);
+        ctx.save_data(BiasKey, bias?.requires_grad);
+        return NarrowProduct.Compute(kind, first, second, bias);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad)
@@ -169,7 +190,9 @@ internal sealed class NarrowProductFunction : torch.autograd.SingleTensorFunctio
             NarrowProductKind.Expand => (Product(first, NarrowProductKind.Project, grad, second), Product(second, NarrowProductKind.Correlate, first, grad)),
             _ => (Product(first, NarrowProductKind.Project, second, grad), Product(second, NarrowProductKind.Expand, first, grad)),
         };
-        return [firstGrad!, secondGrad!, null!];
+        return ctx.get_data(BiasKey) is bool biasNeedsGrad
+            ? [firstGrad!, secondGrad!, null!, biasNeedsGrad ? grad.sum([0]) : null!]
+            : [firstGrad!, secondGrad!, null!];
     }
 
     /// <summary>The product when <paramref name="operand"/> needs a gradient, else null.</summary>

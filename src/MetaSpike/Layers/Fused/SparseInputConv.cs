@@ -61,7 +61,7 @@ internal interface ISparseConvInput
 /// small buffer (the output channels of one position are contiguous, so a weight column is a few vector
 /// multiply-adds) and written out channel-first.
 /// </summary>
-internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged, INumber<T>
+internal sealed class SparseConvInput<T> : ISparseConvInput where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly SparseRows<T> _rows;
     private readonly ConvGeometry _g;

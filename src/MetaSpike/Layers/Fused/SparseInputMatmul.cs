@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using MetaSpike.Neurons.Fused;
 using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,8 +10,8 @@ namespace MetaSpike.Layers.Fused;
 /// <summary>A constant sparse matrix X [rows, columns] of either precision, in the products the autograd node needs.</summary>
 internal interface ISparseRows
 {
-    /// <summary>Y = X · M for a contiguous M [columns, width] (a new tensor [rows, width]).</summary>
-    Tensor Times(Tensor m);
+    /// <summary>Y = X · M (+ bias on every row) for a contiguous M [columns, width] and bias [width] (a new tensor [rows, width]).</summary>
+    Tensor Times(Tensor m, Tensor? bias);
 
     /// <summary>Z = Xᵀ · G for a contiguous G [rows, width] (a new tensor [columns, width]).</summary>
     Tensor TransposeTimes(Tensor g);
@@ -20,7 +22,7 @@ internal interface ISparseRows
 /// skip its zeros: spike and event inputs are mostly zeros, so X·M costs nnz x M's width instead of rows x columns x
 /// M's width.
 /// </summary>
-internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T>
+internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, IFloatingPointIeee754<T>
 {
     private SparseRows(int rows, int columns, int[] start, int[] index, T[] values) =>
         (Rows, Columns, Start, Index, Values) = (rows, columns, start, index, values);
@@ -43,8 +45,8 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
         long limit = (long)(maxDensity * rows * columns);
         var data = (nint)TensorMemory.Pointer<T>(x);
         // An input plainly denser than the limit (a hidden layer's spikes, 30-40 % ones) is turned away having read
-        // one row in VectorOps.DensityStride: the count below would read about half of it first (0.6 ms for (c)'s second layer
-        // in burn-in, [350, 4096]).
+        // a few spaced rows (VectorOps.SampledDensity): the count below would read about half of it first (0.6 ms for
+        // (c)'s second layer in burn-in, [350, 4096]).
         if (rows >= 2 * VectorOps.DensityStride && VectorOps.SampledDensity((T*)data, rows, columns) > 2 * maxDensity) return null;
         // One pass over each half of the rows, on two threads for large inputs (an input batch of the tutorial
         // workload is 5 MB), chunk by chunk: the nonzeros go into pooled buffers as large as the limit allows, and a
@@ -151,12 +153,22 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     }
 
     /// <inheritdoc />
-    public unsafe Tensor Times(Tensor m)
+    public unsafe Tensor Times(Tensor m, Tensor? bias)
     {
         int width = (int)m.shape[1];
-        var y = zeros([Rows, width], m.dtype);
+        var y = empty([Rows, width], m.dtype);
         var (mp, yp) = ((nint)TensorMemory.Pointer<T>(m), (nint)TensorMemory.Pointer<T>(y));
-        KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork, Rows / 2, Rows, (r0, r1) => RowsTimes((T*)mp, (T*)yp, width, r0, r1));
+        var bp = bias is null ? 0 : (nint)TensorMemory.Pointer<T>(bias);
+        KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork, Rows / 2, Rows, (r0, r1) =>
+        {
+            if (ShortRows.Fit<T>(width))
+            {
+                var job = new ShortRowsTimes { Rows = this, M = (T*)mp, Y = (T*)yp, Bias = (T*)bp, Width = width, R0 = r0, R1 = r1 };
+                ShortRows.Run<T, ShortRowsTimes>(ref job, width);
+            }
+            else
+                RowsTimes((T*)mp, (T*)yp, (T*)bp, width, r0, r1);
+        });
         return y;
     }
 
@@ -164,8 +176,17 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     public unsafe Tensor TransposeTimes(Tensor g)
     {
         int width = (int)g.shape[1];
+        var (gp, count) = ((nint)TensorMemory.Pointer<T>(g), (long)Columns * width);
+        if (ShortRows.Fit<T>(width))
+        {
+            // Rows of Z are updated a whole register at a time, so Z gets a register's worth of room at its end.
+            var padded = zeros([count + Vector512<T>.Count], g.dtype);
+            var job = new ShortTransposeTimes { Rows = this, G = (T*)gp, Z = TensorMemory.Pointer<T>(padded), Width = width };
+            ShortRows.Run<T, ShortTransposeTimes>(ref job, width);
+            return padded.narrow(0, 0, count).view(Columns, width);
+        }
         var z = zeros([Columns, width], g.dtype);
-        var (gp, zp) = ((nint)TensorMemory.Pointer<T>(g), (nint)TensorMemory.Pointer<T>(z));
+        var zp = (nint)TensorMemory.Pointer<T>(z);
         // Each thread owns half of Z's columns, so no two threads add into the same element.
         KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork && width >= 2 * Vector<T>.Count,
             width / 2 / Vector<T>.Count * Vector<T>.Count, width, (c0, c1) => TransposeTimes((T*)gp, (T*)zp, width, c0, c1));
@@ -175,13 +196,75 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, INumber<T
     /// <summary>Products with fewer multiply-adds than this run on one thread.</summary>
     private const long ParallelWork = 1 << 17;
 
-    private unsafe void RowsTimes(T* m, T* y, int width, int r0, int r1)
+    private unsafe void RowsTimes(T* m, T* y, T* bias, int width, int r0, int r1)
     {
         for (int r = r0; r < r1; r++)
         {
             var target = new Span<T>(y + (long)r * width, width);
+            if (bias == null) target.Clear();
+            else new ReadOnlySpan<T>(bias, width).CopyTo(target);
             for (int k = Start[r]; k < Start[r + 1]; k++)
                 VectorOps.AddScaled(target, new ReadOnlySpan<T>(m + (long)Index[k] * width, width), Values[k]);
+        }
+    }
+
+    /// <summary>
+    /// Y = X · M (+ bias) for rows of M that fit one register: each row of Y is summed in a register (read from M a
+    /// whole register at a time, the spare lanes taking the next rows' values and landing on rows written later) and
+    /// written once, instead of one short span operation per nonzero (0.08 ms of the tutorial workload's step at H = 4).
+    /// </summary>
+    private unsafe struct ShortRowsTimes : IShortRowJob<T>
+    {
+        public SparseRows<T> Rows;
+        public T* M, Y, Bias;
+        public int Width, R0, R1;
+
+        public readonly void Run<TV, TL>() where TV : unmanaged where TL : ILanes<TV, T>
+        {
+            var (start, index, values) = (Rows.Start, Rows.Index, Rows.Values);
+            int whole = ShortRows<T, TV, TL>.WholeRowsBelow(Rows.Columns, Width);
+            var initial = Bias == null ? TL.Broadcast(T.Zero) : ShortRows<T, TV, TL>.Strided(Bias, 1, Width);
+            for (int r = R0; r < R1; r++)
+            {
+                var sum = initial;
+                for (int k = start[r]; k < start[r + 1]; k++)
+                {
+                    T* row = M + (long)index[k] * Width;
+                    sum = TL.MultiplyAdd(TL.Broadcast(values[k]), index[k] < whole ? TL.Load(row) : ShortRows<T, TV, TL>.Strided(row, 1, Width), sum);
+                }
+                ShortRows<T, TV, TL>.StoreRow(sum, Y + (long)r * Width, Width, (long)(R1 - r) * Width);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Z = Xᵀ · G for rows of G that fit one register, on one thread: each nonzero adds its scaled row of G to a row of
+    /// Z a whole register at a time, the spare lanes keeping the neighbouring rows' values (Z has a register's worth of
+    /// room after its end).
+    /// </summary>
+    private unsafe struct ShortTransposeTimes : IShortRowJob<T>
+    {
+        public SparseRows<T> Rows;
+        public T* G, Z;
+        public int Width;
+
+        public readonly void Run<TV, TL>() where TV : unmanaged where TL : ILanes<TV, T>
+        {
+            var (start, index, values) = (Rows.Start, Rows.Index, Rows.Values);
+            int whole = ShortRows<T, TV, TL>.WholeRowsBelow(Rows.Rows, Width);
+            var own = ShortRows<T, TV, TL>.FirstLanes(Width);
+            for (int r = 0; r < Rows.Rows; r++)
+            {
+                if (start[r] == start[r + 1]) continue;
+                T* source = G + (long)r * Width;
+                var g = r < whole ? TL.Load(source) : ShortRows<T, TV, TL>.Strided(source, 1, Width);
+                for (int k = start[r]; k < start[r + 1]; k++)
+                {
+                    T* target = Z + (long)index[k] * Width;
+                    var current = TL.Load(target);
+                    TL.Store(TL.Select(own, TL.MultiplyAdd(TL.Broadcast(values[k]), g, current), current), target);
+                }
+            }
         }
     }
 
@@ -207,40 +290,54 @@ internal static class SparseInputMatmul
     internal static double MaxDensity { get; set; } = 0.1;
 
     /// <summary>
-    /// x · wᵀ (no bias) skipping x's zeros, or null when the event-driven product does not apply: x carries a gradient,
-    /// is not a CPU float32/float64 matrix of w's dtype, or is denser than <see cref="MaxDensity"/>.
+    /// x · wᵀ (+ bias) skipping x's zeros, or null when the event-driven product does not apply: x carries a gradient,
+    /// is not a CPU float32/float64 matrix of w's dtype, or is denser than <see cref="MaxDensity"/>, or the bias is not
+    /// a vector of w's rows, dtype and device.
     /// </summary>
-    public static Tensor? TryLinear(Tensor x, Tensor weight)
+    public static Tensor? TryLinear(Tensor x, Tensor weight, Tensor? bias = null)
     {
         if (x.requires_grad || x.dim() != 2 || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
-            || x.dtype != weight.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue)
+            || x.dtype != weight.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue
+            || !IsBiasOf(bias, weight))
             return null;
         var contiguous = x.contiguous();
         ISparseRows? rows = x.dtype == ScalarType.Float32
             ? SparseRows<float>.From(contiguous, MaxDensity)
             : SparseRows<double>.From(contiguous, MaxDensity);
-        return rows is null ? null : SparseProductFunction.apply(weight.t().contiguous(), rows, false);
+        return rows is null ? null : SparseProductFunction.apply(weight.t().contiguous(), rows, false, bias);
     }
+
+    /// <summary>Whether <paramref name="bias"/> is null or a vector [outputs] of <paramref name="weight"/> [outputs, inputs]'s dtype and device.</summary>
+    internal static bool IsBiasOf(Tensor? bias, Tensor weight) =>
+        bias is null || (bias.dim() == 1 && bias.shape[0] == weight.shape[0] && bias.dtype == weight.dtype && bias.device_type == weight.device_type);
 }
 
 /// <summary>
-/// X · M (or Xᵀ · M when transposed) as an autograd node; the gradient to M is the other product of the same X with
-/// the incoming gradient, so the backward is this node again, transposed the other way.
+/// X · M (+ a bias row) or Xᵀ · M (when transposed) as an autograd node; the gradient to M is the other product of
+/// the same X with the incoming gradient, so the backward is this node again, transposed the other way; the bias's
+/// gradient is the column sums of the incoming gradient.
 /// </summary>
 internal sealed class SparseProductFunction : torch.autograd.SingleTensorFunction<SparseProductFunction>
 {
-    private const string RowsKey = "rows", TransposedKey = "transposed";
+    private const string RowsKey = "rows", TransposedKey = "transposed", BiasKey = "bias";
 
     public override string Name => "MetaSpikeSparseInputProduct";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (dense, rows, transposed) = (((Tensor)vars[0]).contiguous(), (ISparseRows)vars[1], (bool)vars[2]);
+        var bias = vars.Length > 3 ? vars[3] as Tensor : null;
         ctx.save_data(RowsKey, rows);
         ctx.save_data(TransposedKey, transposed);
-        return transposed ? rows.TransposeTimes(dense) : rows.Times(dense);
+        ctx.save_data(BiasKey, bias?.requires_grad);
+        return transposed ? rows.TransposeTimes(dense) : rows.Times(dense, bias?.contiguous());
     }
 
-    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
-        [apply(grad, ctx.get_data(RowsKey), !(bool)ctx.get_data(TransposedKey)), null!, null!];
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad)
+    {
+        var denseGrad = apply(grad, ctx.get_data(RowsKey), !(bool)ctx.get_data(TransposedKey));
+        return ctx.get_data(BiasKey) is bool biasNeedsGrad
+            ? [denseGrad, null!, null!, biasNeedsGrad ? grad.sum([0]) : null!]
+            : [denseGrad, null!, null!];
+    }
 }

@@ -6,7 +6,7 @@ namespace MetaSpike.Neurons.Fused;
 
 /// <summary>
 /// The arithmetic a fused kernel needs, over one register of lanes: written once as a generic kernel body and
-/// instantiated for 512-bit, 256-bit and scalar registers (the JIT specialises and inlines each). Comparisons
+/// instantiated for 512-bit, 256-bit, 128-bit and scalar registers (the JIT specialises and inlines each). Comparisons
 /// return 0 or 1 in every lane, so masks are ordinary numbers.
 /// </summary>
 internal interface ILanes<TV, T> where T : unmanaged
@@ -89,6 +89,30 @@ internal readonly struct Lanes256<T> : ILanes<Vector256<T>, T> where T : unmanag
         Vector256.ConditionalSelect(Vector256.Equals(c, Vector256<T>.One), ifOne, ifZero);
     public static Vector256<T> AccumulateNonFinite(Vector256<T> acc, Vector256<T> a) => acc + (a - a);
     public static bool AllFinite(Vector256<T> acc) => Vector256.EqualsAll(acc, Vector256<T>.Zero);
+}
+
+internal readonly struct Lanes128<T> : ILanes<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => Vector128<T>.Count;
+    public static unsafe Vector128<T> Load(T* p) => Vector128.Load(p);
+    public static unsafe void Store(Vector128<T> v, T* p) => v.Store(p);
+    public static Vector128<T> Broadcast(T value) => Vector128.Create(value);
+    public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
+    public static Vector128<T> Subtract(Vector128<T> a, Vector128<T> b) => a - b;
+    public static Vector128<T> Multiply(Vector128<T> a, Vector128<T> b) => a * b;
+    public static Vector128<T> MultiplyAdd(Vector128<T> a, Vector128<T> b, Vector128<T> c) =>
+        typeof(T) == typeof(float) ? Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+        : typeof(T) == typeof(double) ? Vector128.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
+        : a * b + c;
+    public static Vector128<T> Divide(Vector128<T> a, Vector128<T> b) => a / b;
+    public static Vector128<T> Max(Vector128<T> a, Vector128<T> b) => Vector128.Max(a, b);
+    public static T Sum(Vector128<T> a) => Vector128.Sum(a);
+    public static Vector128<T> StepAtZero(Vector128<T> a) => Vector128.GreaterThanOrEqual(a, Vector128<T>.Zero) & Vector128<T>.One;
+    public static Vector128<T> Positive(Vector128<T> a) => Vector128.GreaterThan(a, Vector128<T>.Zero) & Vector128<T>.One;
+    public static Vector128<T> Select(Vector128<T> c, Vector128<T> ifOne, Vector128<T> ifZero) =>
+        Vector128.ConditionalSelect(Vector128.Equals(c, Vector128<T>.One), ifOne, ifZero);
+    public static Vector128<T> AccumulateNonFinite(Vector128<T> acc, Vector128<T> a) => acc + (a - a);
+    public static bool AllFinite(Vector128<T> acc) => Vector128.EqualsAll(acc, Vector128<T>.Zero);
 }
 
 internal readonly struct ScalarLanes<T> : ILanes<T, T> where T : unmanaged, IFloatingPointIeee754<T>
