@@ -44,6 +44,12 @@ public sealed record OptimizerSettings
     /// <summary>Use Nesterov momentum (SGD only; needs <see cref="Momentum"/> &gt; 0).</summary>
     public bool Nesterov { get; init; }
 
+    /// <summary>
+    /// Adam only: build a <see cref="FusedAdam"/>, which updates each CPU parameter in one vectorised pass (same
+    /// results and saved state as TorchSharp's Adam; default false).
+    /// </summary>
+    public bool Fused { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {
@@ -61,6 +67,8 @@ public sealed record OptimizerSettings
             throw Invalid(nameof(Beta2), Beta2, "in [0, 1)");
         if (!double.IsFinite(Eps) || Eps <= 0)
             throw Invalid(nameof(Eps), Eps, "finite and > 0");
+        if (Fused && Kind != OptimizerKind.Adam)
+            throw new ArgumentException($"OptimizerSettings.Fused applies to Adam only, not {Kind}.", nameof(Fused));
         if (Kind == OptimizerKind.Sgd)
         {
             if (Nesterov && Momentum == 0)

@@ -8,7 +8,8 @@ namespace MetaSpike.Training;
 public static class Optimizers
 {
     /// <summary>
-    /// Creates a TorchSharp <c>torch.optim.SGD</c>, <c>Adam</c> or <c>AdamW</c> over <paramref name="parameters"/>.
+    /// Creates a TorchSharp <c>torch.optim.SGD</c>, <c>Adam</c> or <c>AdamW</c> (or, with <c>Fused</c>, a
+    /// <see cref="FusedAdam"/>) over <paramref name="parameters"/>.
     /// The result is an <see cref="OptimizerHelper"/> (TorchSharp's base of managed optimisers), which
     /// <see cref="Checkpoint"/> can save and restore.
     /// </summary>
@@ -28,6 +29,8 @@ public static class Optimizers
         {
             OptimizerKind.Sgd => torch.optim.SGD(list, settings.LearningRate, momentum: settings.Momentum,
                 weight_decay: settings.WeightDecay, nesterov: settings.Nesterov),
+            OptimizerKind.Adam when settings.Fused => new FusedAdam(list, settings.LearningRate, settings.Beta1, settings.Beta2,
+                settings.Eps, settings.WeightDecay),
             OptimizerKind.Adam => torch.optim.Adam(list, settings.LearningRate, settings.Beta1, settings.Beta2,
                 settings.Eps, settings.WeightDecay),
             OptimizerKind.AdamW => torch.optim.AdamW(list, settings.LearningRate, settings.Beta1, settings.Beta2,

@@ -55,6 +55,7 @@ public sealed class CheckpointTests : IDisposable
     public static TheoryData<OptimizerSettings> Settings() => new()
     {
         new OptimizerSettings { Kind = OptimizerKind.Adam, LearningRate = 0.05 },
+        new OptimizerSettings { Kind = OptimizerKind.Adam, LearningRate = 0.05, Fused = true },
         new OptimizerSettings { Kind = OptimizerKind.AdamW, LearningRate = 0.05, WeightDecay = 0.1 },
         new OptimizerSettings { Kind = OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.9 },
     };

@@ -1,6 +1,7 @@
 using MetaSpike.Training;
 using TorchSharp;
 using TorchSharp.Modules;
+using ScalarType = TorchSharp.torch.ScalarType;
 using static MetaSpike.Tests.TensorAssert;
 
 namespace MetaSpike.Tests.Training;
@@ -102,6 +103,72 @@ public class OptimizerTests
         Assert.IsType<AdamW>(adamw);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float64, 0.0, false, false)]
+    [InlineData(ScalarType.Float64, 0.05, true, false)]
+    [InlineData(ScalarType.Float64, 0.0, false, true)]
+    [InlineData(ScalarType.Float32, 0.01, false, false)]
+    [InlineData(ScalarType.Float32, 0.0, true, true)]
+    public void Fused_adam_follows_torchsharp_adam_step_by_step(ScalarType dtype, double weightDecay, bool amsgrad, bool maximize)
+    {
+        // Parameters of 37 and 5 elements (whole registers and a scalar tail) and one that never gets a gradient,
+        // six steps with changing gradients, the same hyperparameters: the fused pass must track torch's operations.
+        var generator = new torch.Generator(3);
+        Parameter[] Make() =>
+        [
+            new(torch.randn([37], dtype: dtype, generator: new torch.Generator(1)), requires_grad: true),
+            new(torch.randn([5], dtype: dtype, generator: new torch.Generator(2)), requires_grad: true),
+            new(torch.zeros([3], dtype: dtype), requires_grad: true),
+        ];
+        var (reference, fused) = (Make(), Make());
+        using var adam = torch.optim.Adam(reference, 0.01, 0.8, 0.95, 1e-6, weightDecay, amsgrad, maximize);
+        using var fusedAdam = new FusedAdam(fused, 0.01, 0.8, 0.95, 1e-6, weightDecay, amsgrad, maximize);
+        double tol = dtype == ScalarType.Float64 ? 1e-14 : 2e-6;
+        for (int step = 0; step < 6; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var targets = new[] { torch.randn([37], dtype: dtype, generator: generator), torch.randn([5], dtype: dtype, generator: generator) };
+            foreach (var (parameters, optimizer) in new[] { (reference, (torch.optim.Optimizer)adam), (fused, fusedAdam) })
+            {
+                optimizer.zero_grad();
+                ((parameters[0] - targets[0]).pow(4).sum() + (parameters[1] * targets[1]).sum()).backward();
+                optimizer.step();
+            }
+            for (int i = 0; i < 2; i++)
+            {
+                var (expected, actual) = (Values(reference[i].to(ScalarType.Float64)), Values(fused[i].to(ScalarType.Float64)));
+                for (int j = 0; j < expected.Length; j++) Close(expected[j], actual[j], tol, tol, $"step {step}, parameter {i}[{j}]");
+            }
+        }
+        Assert.Equal(new double[3], Values(fused[2].to(ScalarType.Float64)));
+        Assert.NotEqual(Values(Make()[0].to(ScalarType.Float64)), Values(fused[0].to(ScalarType.Float64)));
+    }
+
+    [Fact]
+    public void Fused_adam_falls_back_to_torchsharp_for_a_non_contiguous_parameter()
+    {
+        Parameter[] Make() => [new(torch.arange(12, dtype: ScalarType.Float64).reshape(3, 4).t(), requires_grad: true)];
+        var (reference, fused) = (Make(), Make());
+        Assert.False(fused[0].is_contiguous());
+        using var adam = torch.optim.Adam(reference, 0.1);
+        using var fusedAdam = new FusedAdam(fused, 0.1);
+        foreach (var (parameters, optimizer) in new[] { (reference, (torch.optim.Optimizer)adam), (fused, fusedAdam) })
+        {
+            using var scope = torch.NewDisposeScope();
+            parameters[0].square().sum().backward();
+            optimizer.step();
+        }
+        Assert.Equal(Values(reference[0]), Values(fused[0]));
+    }
+
+    [Fact]
+    public void Create_builds_a_fused_adam_when_asked()
+    {
+        using var w = new Parameter(torch.zeros(2), requires_grad: true);
+        using var fused = Optimizers.Create([w], new OptimizerSettings { Fused = true, Beta1 = 0.7 });
+        Assert.Equal((0.7, 0.999), Assert.IsType<FusedAdam>(fused).Betas);
+    }
+
     [Fact]
     public void Create_needs_parameters()
     {
@@ -129,6 +196,8 @@ public class OptimizerTests
         { new() { Kind = OptimizerKind.Adam, Momentum = 0.9 }, "Momentum" },
         { new() { Kind = OptimizerKind.AdamW, Nesterov = true }, "Nesterov" },
         { new() { Kind = (OptimizerKind)7 }, "Kind" },
+        { new() { Kind = OptimizerKind.Sgd, Fused = true }, "Fused" },
+        { new() { Kind = OptimizerKind.AdamW, Fused = true }, "Fused" },
     };
 
     [Theory]
