@@ -96,7 +96,7 @@ internal static class WorkloadCases
                 manual_seed(seed);
                 var network = workload.CreateNetwork();
                 SetFused(network, fused);
-                var learner = new MetaLearner(network, workload.Settings(algorithm));
+                var learner = new MetaLearner(network, workload.Settings(algorithm) with { FusedOuterAdam = fused });
                 return i =>
                 {
                     var batch = workload.TasksOf(tasks, i);

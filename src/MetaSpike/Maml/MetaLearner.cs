@@ -47,7 +47,12 @@ public sealed class MetaLearner : nn.Module
         if (Soel is not null) register_module("soel", Soel);
         Rates.to(firstParameter.device);
         Inner = new InnerLoop(network, settings.Inner, Rates, Soel);
-        Optimizer = Optimizers.Create(parameters(), new OptimizerSettings { Kind = settings.OuterOptimizer == OuterOptimizer.Sgd ? OptimizerKind.Sgd : OptimizerKind.Adam, LearningRate = settings.OuterLearningRate });
+        Optimizer = Optimizers.Create(parameters(), new OptimizerSettings
+        {
+            Kind = settings.OuterOptimizer == OuterOptimizer.Sgd ? OptimizerKind.Sgd : OptimizerKind.Adam,
+            LearningRate = settings.OuterLearningRate,
+            Fused = settings.FusedOuterAdam,
+        });
         _schedule = new CosineSchedule(settings.OuterLearningRate, settings.Iterations, settings.OuterLearningRate * settings.FinalLearningRateFactor);
     }
 

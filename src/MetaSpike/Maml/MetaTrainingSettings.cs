@@ -38,6 +38,12 @@ public sealed record MetaTrainingSettings
     /// <summary>The outer optimiser: Adam (the paper) or plain SGD (e.g. classic Reptile with a meta step size).</summary>
     public OuterOptimizer OuterOptimizer { get; init; } = OuterOptimizer.Adam;
 
+    /// <summary>
+    /// Whether the outer Adam is a <see cref="Training.FusedAdam"/> (one vectorised pass per CPU parameter; the same
+    /// steps as TorchSharp's Adam up to rounding). Adam only; default false.
+    /// </summary>
+    public bool FusedOuterAdam { get; init; }
+
     /// <summary>The outer optimiser's starting learning rate (the paper: Adam, 0.002).</summary>
     public double OuterLearningRate { get; init; } = 0.002;
 
@@ -57,6 +63,7 @@ public sealed record MetaTrainingSettings
         ArgumentNullException.ThrowIfNull(Inner);
         Inner.Validate();
         if (!Enum.IsDefined(OuterOptimizer)) throw new ArgumentException($"unknown outer optimiser {OuterOptimizer}.");
+        if (FusedOuterAdam && OuterOptimizer != OuterOptimizer.Adam) throw new ArgumentException($"FusedOuterAdam applies to the Adam outer optimiser, not {OuterOptimizer}.");
         if (MetaBatch < 1) throw new ArgumentException($"the meta-batch must hold at least 1 task, got {MetaBatch}.");
         if (!double.IsFinite(OuterLearningRate) || OuterLearningRate <= 0) throw new ArgumentException($"the outer learning rate must be finite and > 0, got {OuterLearningRate}.");
         if (!double.IsFinite(FinalLearningRateFactor) || FinalLearningRateFactor <= 0 || FinalLearningRateFactor > 1)

@@ -103,6 +103,8 @@ public sealed class MetaLearnerTests : IDisposable
         ArgumentAssert.Throws(() => new InnerLoop(network, new InnerLoopSettings { Soel = new SoelSettings() }, rates), "ErrorTriggeredPlasticity");
         ArgumentAssert.Throws(() => new WeightQuantizer(0, stochastic: true), "1 to 16 bits", "0");
         ArgumentAssert.Throws(() => new MetaLearner(network, new MetaTrainingSettings { MetaBatch = 0 }), "meta-batch", "0");
+        ArgumentAssert.Throws(() => new MetaLearner(network, new MetaTrainingSettings { OuterOptimizer = OuterOptimizer.Sgd, FusedOuterAdam = true }), "FusedOuterAdam", "Sgd");
+        Assert.IsType<MetaSpike.Training.FusedAdam>(new MetaLearner(network, new MetaTrainingSettings { FusedOuterAdam = true }).Optimizer);
         ArgumentAssert.Throws(() => new MetaLearner(network, new MetaTrainingSettings { Algorithm = MetaAlgorithm.Reptile, Inner = new InnerLoopSettings { Steps = 0 } }), "Reptile");
         ArgumentAssert.Throws(() => new MetaLearner(network, new MetaTrainingSettings { Inner = new InnerLoopSettings { UpdateThreshold = 1 } }), "update threshold");
 
