@@ -26,7 +26,7 @@ internal static class ShortRows
     /// <summary>
     /// Runs <paramref name="job"/> with the narrowest register that holds rows of <paramref name="width"/>: a wider one
     /// would make every row's read and write span the next rows, and such overlapping accesses split cache lines and
-    /// defeat store forwarding (512-bit registers for rows of 4 floats measured 1.5-2x slower than 128-bit ones).
+    /// defeat store forwarding (512-bit registers for rows of 4 floats measured 1.1-1.4x slower than 128-bit ones).
     /// </summary>
     public static void Run<T, TJob>(ref TJob job, int width) where T : unmanaged, IFloatingPointIeee754<T> where TJob : struct, IShortRowJob<T>
     {
