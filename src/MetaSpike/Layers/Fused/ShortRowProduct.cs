@@ -88,7 +88,7 @@ internal static unsafe class ShortRows<T, TV, TL> where T : unmanaged, IFloating
 /// The three products of <see cref="NarrowProductKind"/> when the wide side k is shorter than
 /// <see cref="NarrowProduct.MinWide"/> as well — a layer with a few inputs and outputs, such as the tutorial's
 /// Linear(4, 2): a row of X (k values) and a row's n outputs each fit in one register, so a row costs a few
-/// broadcast multiply-adds and one store; BLAS took 0.02-0.04 ms for each such product, mostly packing and dispatch.
+/// broadcast multiply-adds and one store; BLAS took 0.02-0.04 ms for each such product.
 /// </summary>
 internal static class ShortRowProduct
 {
