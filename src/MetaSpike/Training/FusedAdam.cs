@@ -25,36 +25,44 @@ public sealed class FusedAdam : Adam
     /// <summary>Performs one Adam step, fused on the CPU (see the class remarks).</summary>
     public override Tensor step(Func<Tensor>? closure = null)
     {
-        if (!_parameter_groups.All(group => group.Parameters.All(Fusable)))
-            return base.step(closure!);
-        return _step<ParamGroup>(group =>
+        // Each gradient is read once (a native call and a wrapper per parameter), for the check and the update. The
+        // wrappers are disposed here rather than by a scope, which would also take the closure's loss.
+        var grads = _parameter_groups.ToDictionary(group => group, group => group.Parameters.Select(p => p.grad).ToArray());
+        try
         {
-            var options = (Options)group.Options;
-            var hyper = new Hyper(options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value,
-                options.weight_decay!.Value, options.amsgrad!.Value, options.maximize!.Value);
-            foreach (var parameter in group.Parameters)
-            {
-                var grad = parameter.grad;
-                if (grad is null) continue;
-                var state = (State)_state[parameter.Handle];
-                state.step += 1;
-                if (hyper.AmsGrad) state.max_exp_avg_sq ??= zeros_like(parameter).DetachFromDisposeScope();
-                if (parameter.dtype == ScalarType.Float32) Update<float>(parameter, grad, state, hyper);
-                else Update<double>(parameter, grad, state, hyper);
-            }
-        }, closure!);
+            if (!_parameter_groups.All(group => group.Parameters.Zip(grads[group]).All(pair => Fusable(pair.First, pair.Second))))
+                return base.step(closure!);
+            return _step<ParamGroup>(group => Update(group, grads[group]), closure!);
+        }
+        finally
+        {
+            foreach (var grad in grads.Values.SelectMany(g => g)) grad?.Dispose();
+        }
+    }
+
+    private void Update(ParamGroup group, Tensor?[] grads)
+    {
+        var options = (Options)group.Options;
+        var hyper = new Hyper(options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value,
+            options.weight_decay!.Value, options.amsgrad!.Value, options.maximize!.Value);
+        foreach (var (parameter, grad) in group.Parameters.Zip(grads))
+        {
+            if (grad is null) continue;
+            var state = (State)_state[parameter.Handle];
+            state.step += 1;
+            if (hyper.AmsGrad) state.max_exp_avg_sq ??= zeros_like(parameter).DetachFromDisposeScope();
+            if (parameter.dtype == ScalarType.Float32) Update<float>(parameter, grad, state, hyper);
+            else Update<double>(parameter, grad, state, hyper);
+        }
     }
 
     private readonly record struct Hyper(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay, bool AmsGrad, bool Maximize);
 
-    private static bool Fusable(Parameter parameter)
-    {
-        using var grad = parameter.grad;
-        return parameter.device_type == DeviceType.CPU && parameter.dtype is ScalarType.Float32 or ScalarType.Float64
+    private static bool Fusable(Parameter parameter, Tensor? grad) =>
+        parameter.device_type == DeviceType.CPU && parameter.dtype is ScalarType.Float32 or ScalarType.Float64
             && parameter.is_contiguous() && parameter.numel() < int.MaxValue
             && (grad is null || (grad.device_type == DeviceType.CPU && grad.dtype == parameter.dtype && !grad.is_sparse
                 && grad.is_contiguous() && grad.numel() == parameter.numel()));
-    }
 
     /// <summary>
     /// The update of torch's Adam, element by element in the parameter's precision: m = β1 m + (1 - β1) g,

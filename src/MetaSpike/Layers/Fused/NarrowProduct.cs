@@ -50,7 +50,7 @@ internal static class NarrowProduct
         if (x.dim() != 2 || weight.dim() != 2 || weight.shape[0] > MaxNarrow || x.shape[1] != weight.shape[1]
             || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.dtype != weight.dtype
             || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue || x.shape[0] == 0
-            || !SparseInputMatmul.IsBiasOf(bias, weight))
+            || !ProductBias.IsBiasOf(bias, weight))
             return null;
         var (n, k) = ((int)weight.shape[0], (int)weight.shape[1]);
         if (k < MinWide && !(x.dtype == ScalarType.Float32 ? ShortRowProduct.Fits<float>(n, k) : ShortRowProduct.Fits<double>(n, k))) return null;
@@ -167,16 +167,16 @@ internal static class NarrowProduct
 /// </summary>
 internal sealed class NarrowProductFunction : torch.autograd.SingleTensorFunction<NarrowProductFunction>
 {
-    private const string KindKey = "kind", BiasKey = "bias";
+    private const string KindKey = "kind";
 
     public override string Name => "MetaSpikeNarrowProduct";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (first, second, kind, bias) = ((Tensor)vars[0], (Tensor)vars[1], (NarrowProductKind)vars[2], vars.Length > 3 ? vars[3] as Tensor : null);
+        var (first, second, kind) = ((Tensor)vars[0], (Tensor)vars[1], (NarrowProductKind)vars[2]);
+        var bias = ProductBias.Save(ctx, vars, 3);
         ctx.save_for_backward([first, second]);
         ctx.save_data(KindKey, kind);
-        ctx.save_data(BiasKey, bias?.requires_grad);
         return NarrowProduct.Compute(kind, first, second, bias);
     }
 
@@ -190,9 +190,7 @@ internal sealed class NarrowProductFunction : torch.autograd.SingleTensorFunctio
             NarrowProductKind.Expand => (Product(first, NarrowProductKind.Project, grad, second), Product(second, NarrowProductKind.Correlate, first, grad)),
             _ => (Product(first, NarrowProductKind.Project, second, grad), Product(second, NarrowProductKind.Expand, first, grad)),
         };
-        return ctx.get_data(BiasKey) is bool biasNeedsGrad
-            ? [firstGrad!, secondGrad!, null!, biasNeedsGrad ? grad.sum([0]) : null!]
-            : [firstGrad!, secondGrad!, null!];
+        return ProductBias.Gradients(ctx, grad, [firstGrad!, secondGrad!, null!]);
     }
 
     /// <summary>The product when <paramref name="operand"/> needs a gradient, else null.</summary>

@@ -159,9 +159,10 @@ internal sealed class SparseRows<T> : ISparseRows where T : unmanaged, IFloating
         var y = empty([Rows, width], m.dtype);
         var (mp, yp) = ((nint)TensorMemory.Pointer<T>(m), (nint)TensorMemory.Pointer<T>(y));
         var bp = bias is null ? 0 : (nint)TensorMemory.Pointer<T>(bias);
+        bool shortRows = ShortRows.Fit<T>(width);
         KernelThreads.OneOrTwoParts((long)Index.Length * width >= ParallelWork, Rows / 2, Rows, (r0, r1) =>
         {
-            if (ShortRows.Fit<T>(width))
+            if (shortRows)
             {
                 var job = new ShortRowsTimes { Rows = this, M = (T*)mp, Y = (T*)yp, Bias = (T*)bp, Width = width, R0 = r0, R1 = r1 };
                 ShortRows.Run<T, ShortRowsTimes>(ref job, width);
@@ -298,7 +299,7 @@ internal static class SparseInputMatmul
     {
         if (x.requires_grad || x.dim() != 2 || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
             || x.dtype != weight.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.Float64) || x.numel() >= int.MaxValue
-            || !IsBiasOf(bias, weight))
+            || !ProductBias.IsBiasOf(bias, weight))
             return null;
         var contiguous = x.contiguous();
         ISparseRows? rows = x.dtype == ScalarType.Float32
@@ -306,10 +307,6 @@ internal static class SparseInputMatmul
             : SparseRows<double>.From(contiguous, MaxDensity);
         return rows is null ? null : SparseProductFunction.apply(weight.t().contiguous(), rows, false, bias);
     }
-
-    /// <summary>Whether <paramref name="bias"/> is null or a vector [outputs] of <paramref name="weight"/> [outputs, inputs]'s dtype and device.</summary>
-    internal static bool IsBiasOf(Tensor? bias, Tensor weight) =>
-        bias is null || (bias.dim() == 1 && bias.shape[0] == weight.shape[0] && bias.dtype == weight.dtype && bias.device_type == weight.device_type);
 }
 
 /// <summary>
@@ -319,25 +316,19 @@ internal static class SparseInputMatmul
 /// </summary>
 internal sealed class SparseProductFunction : torch.autograd.SingleTensorFunction<SparseProductFunction>
 {
-    private const string RowsKey = "rows", TransposedKey = "transposed", BiasKey = "bias";
+    private const string RowsKey = "rows", TransposedKey = "transposed";
 
     public override string Name => "MetaSpikeSparseInputProduct";
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (dense, rows, transposed) = (((Tensor)vars[0]).contiguous(), (ISparseRows)vars[1], (bool)vars[2]);
-        var bias = vars.Length > 3 ? vars[3] as Tensor : null;
+        var bias = ProductBias.Save(ctx, vars, 3);
         ctx.save_data(RowsKey, rows);
         ctx.save_data(TransposedKey, transposed);
-        ctx.save_data(BiasKey, bias?.requires_grad);
         return transposed ? rows.TransposeTimes(dense) : rows.Times(dense, bias?.contiguous());
     }
 
-    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad)
-    {
-        var denseGrad = apply(grad, ctx.get_data(RowsKey), !(bool)ctx.get_data(TransposedKey));
-        return ctx.get_data(BiasKey) is bool biasNeedsGrad
-            ? [denseGrad, null!, null!, biasNeedsGrad ? grad.sum([0]) : null!]
-            : [denseGrad, null!, null!];
-    }
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad) =>
+        ProductBias.Gradients(ctx, grad, [apply(grad, ctx.get_data(RowsKey), !(bool)ctx.get_data(TransposedKey)), null!, null!]);
 }
