@@ -86,14 +86,24 @@ internal static class SurrogateKernel
     internal static Tensor CastLike(Tensor value, Tensor like) => TensorText.CastLike(value, like);
 
     /// <summary>
-    /// The spike's backward: upstream · G((x - shift) / scale; theta) / scale. A first-order backward records nothing,
-    /// so G may come from one vectorised pass (<see cref="IElementwiseGrad"/>) instead of tensor operations; otherwise,
-    /// and when the backward is itself recorded (create_graph), the tensor form, differentiable in x and theta.
+    /// The spike's backward: upstream · G((x - shift) / scale; theta) / scale. Families with a vectorised G
+    /// (<see cref="IElementwiseGrad"/>) compute it in one pass: directly when the backward records nothing (first
+    /// order), else as a <see cref="SurrogateGradFunction"/> node, differentiable in x and the upstream. Otherwise —
+    /// and when theta is trained, which those forms give no gradient — the tensor form (<see cref="TensorGradTimes"/>).
     /// </summary>
     internal static Tensor GradTimes(SurrogateFunction family, Tensor x, Tensor upstream, IReadOnlyList<Tensor> theta, double shift = 0, double scale = 1)
     {
-        if (!torch.is_grad_enabled() && family.ElementwiseGrad is { } kernel && ElementwiseGrads.TryGradTimes(kernel, x, upstream, theta, shift, scale) is { } fast)
+        if (family.ElementwiseGrad is { } kernel
+            && (torch.is_grad_enabled()
+                ? SurrogateGradFunction.TryApply(family, kernel, x, upstream, theta, shift, scale)
+                : ElementwiseGrads.TryGradTimes(kernel, x, upstream, theta, shift, scale)) is { } fast)
             return fast;
+        return TensorGradTimes(family, x, upstream, theta, shift, scale);
+    }
+
+    /// <summary><see cref="GradTimes"/> as tensor operations: the reference, differentiable to any order in x, the upstream and theta.</summary>
+    internal static Tensor TensorGradTimes(SurrogateFunction family, Tensor x, Tensor upstream, IReadOnlyList<Tensor> theta, double shift = 0, double scale = 1)
+    {
         bool affine = shift != 0 || scale != 1;
         var grad = CastLike(upstream * family.EvaluateGrad(affine ? (x - shift) / scale : x, theta), x);
         return affine ? grad / scale : grad;
