@@ -1,3 +1,5 @@
+using MetaSpike.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetaSpike.Modules;
@@ -14,7 +16,7 @@ public static class Checks
         if (!NonFiniteInputs || !input.is_floating_point()) return;
         using var scope = NewDisposeScope();
         bool ok;
-        using (no_grad()) ok = isfinite(input).all().item<bool>();
+        using (no_grad()) ok = ScanFinite(input) ?? isfinite(input).all().item<bool>();
         if (!ok)
         {
             long nan, inf;
@@ -25,5 +27,20 @@ public static class Checks
             }
             throw new ArgumentException($"{who}: the input holds {nan} NaN and {inf} infinite values.", nameof(input));
         }
+    }
+
+    /// <summary>
+    /// One read-only pass over a contiguous CPU float32/float64 tensor (null for others): isfinite(x).all() wrote a
+    /// boolean tensor the size of the input and read it again, 0.4-0.6 ms per check of workload (c)'s 2 MB of frames against 0.04 ms.
+    /// </summary>
+    private static unsafe bool? ScanFinite(Tensor input)
+    {
+        if (input.device_type != DeviceType.CPU || !input.is_contiguous()) return null;
+        return input.dtype switch
+        {
+            ScalarType.Float32 => VectorOps.AllFinite(TensorMemory.Pointer<float>(input), input.numel()),
+            ScalarType.Float64 => VectorOps.AllFinite(TensorMemory.Pointer<double>(input), input.numel()),
+            _ => null,
+        };
     }
 }

@@ -169,6 +169,17 @@ internal static class VectorOps
         return counted == 0 ? 0 : (double)nonzero / counted;
     }
 
+    /// <summary>Whether data[0 .. length) holds no NaN or infinity: x · 0 is ±0 for finite x and NaN otherwise, summed per lane.</summary>
+    public static unsafe bool AllFinite<T>(T* data, long length) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long i = 0;
+        var sum = Vector<T>.Zero;
+        for (; i + Vector<T>.Count <= length; i += Vector<T>.Count) sum += Vector.Load(data + i) * Vector<T>.Zero;
+        var tail = T.Zero;
+        for (; i < length; i++) tail += data[i] * T.Zero;
+        return Vector.EqualsAll(sum, Vector<T>.Zero) && tail == T.Zero;
+    }
+
     /// <summary>The number of nonzeros in data[0 .. length), a population count per register.</summary>
     public static unsafe int CountNonzeros<T>(T* data, int length) where T : unmanaged, INumber<T>
     {

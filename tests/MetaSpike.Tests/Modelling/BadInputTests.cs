@@ -55,6 +55,29 @@ public class BadInputTests
     }
 
     [Fact]
+    public void The_finiteness_check_finds_one_bad_value_anywhere_in_either_precision_and_in_strided_views()
+    {
+        // Lengths around the vector width (the scalar tail), every position, NaN and both infinities.
+        foreach (var dtype in new[] { float32, float64 })
+        foreach (int length in new[] { 1, 7, 16, 17, 40 })
+        {
+            Checks.RequireFinite(randn(length, dtype: dtype), "ok");
+            foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+                for (int at = 0; at < length; at++)
+                {
+                    var x = randn(length, dtype: dtype);
+                    x[at] = tensor(bad);
+                    Assert.Throws<ArgumentException>(() => Checks.RequireFinite(x, "x"));
+                }
+        }
+        // A non-contiguous view takes libtorch's check.
+        var matrix = zeros(4, 6);
+        matrix[3, 1] = tensor(double.NaN);
+        Assert.Contains("1 NaN", Assert.Throws<ArgumentException>(() => Checks.RequireFinite(matrix.t(), "view")).Message);
+        Checks.RequireFinite(full(3, 1e38f), "large but finite");
+    }
+
+    [Fact]
     public void A_batch_that_changes_without_a_reset_is_an_error()
     {
         var lif = new Lif(3);
