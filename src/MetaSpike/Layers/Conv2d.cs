@@ -93,7 +93,7 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
             output = recorded is null || bias is null ? recorded : recorded + bias.view(-1, 1, 1);
         }
         else
-            output = EventConvolution(flat, window) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
+            output = EventConvolution(flat, window, (int)batch) is { } pooled ? WithBias(pooled) : pool.Step(Dense(flat));
         return output?.unflatten(0, [steps, batch]);
     }
 
@@ -105,9 +105,13 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
                 nameof(input));
     }
 
-    /// <summary>The event-driven or gathered convolution without bias (pooled by <paramref name="pool"/> when given), or null where neither applies.</summary>
-    private Tensor? EventConvolution(Tensor input, PoolWindow? pool) =>
-        SparseInputConv.TryConv(input, Param("weight"), _stride, _padding, pool) ?? GatherConv.TryConv(input, Param("weight"), _stride, _padding, pool);
+    /// <summary>
+    /// The event-driven or gathered convolution without bias (pooled by <paramref name="pool"/> when given), or null
+    /// where neither applies; <paramref name="sequenceBatch"/> is B when the input is a sequence's steps [T · B, ...].
+    /// </summary>
+    private Tensor? EventConvolution(Tensor input, PoolWindow? pool, int? sequenceBatch = null) =>
+        SparseInputConv.TryConv(input, Param("weight"), _stride, _padding, pool)
+        ?? GatherConv.TryConv(input, Param("weight"), _stride, _padding, pool, sequenceBatch);
 
     /// <summary>Adds the bias in place: no second output-sized buffer.</summary>
     private Tensor WithBias(Tensor output) => HasBias ? output.add_(Param("bias").view(-1, 1, 1)) : output;

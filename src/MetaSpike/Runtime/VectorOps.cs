@@ -180,6 +180,35 @@ internal static class VectorOps
         return Vector.EqualsAll(sum, Vector<T>.Zero) && tail == T.Zero;
     }
 
+    /// <summary>difference[i] = a[i] - b[i] for i in [0, length); returns how many are nonzero.</summary>
+    public static unsafe int Difference<T>(T* a, T* b, T* difference, int length) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i + Vector<T>.Count <= length; i += Vector<T>.Count)
+            (Vector.Load(a + i) - Vector.Load(b + i)).Store(difference + i);
+        for (; i < length; i++) difference[i] = a[i] - b[i];
+        return CountNonzeros(difference, length);
+    }
+
+    /// <summary>The number of i in [0, length) where a[i] != b[i], a population count per register.</summary>
+    public static unsafe int CountDifferences<T>(T* a, T* b, int length) where T : unmanaged, INumber<T>
+    {
+        int i = 0, count = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
+                count += BitOperations.PopCount(~Vector512.Equals(Vector512.Load(a + i), Vector512.Load(b + i)).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count));
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
+                count += BitOperations.PopCount(~(ulong)Vector256.Equals(Vector256.Load(a + i), Vector256.Load(b + i)).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count));
+        }
+        for (; i < length; i++)
+            if (a[i] != b[i]) count++;
+        return count;
+    }
+
     /// <summary>The number of nonzeros in data[0 .. length), a population count per register.</summary>
     public static unsafe int CountNonzeros<T>(T* data, int length) where T : unmanaged, INumber<T>
     {

@@ -44,15 +44,32 @@ internal static class GatherConv
     /// <paramref name="pool"/> window each sample's output is max-pooled before it is written; that needs no recorded
     /// gradient (else null).
     /// </summary>
-    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null)
+    /// <param name="x">The input [N, Cin, H, W].</param>
+    /// <param name="weight">The weight [Cout, Cin, K, K].</param>
+    /// <param name="stride">The stride.</param>
+    /// <param name="padding">The zero padding.</param>
+    /// <param name="pool">The max pooling each sample's output goes through, if any.</param>
+    /// <param name="sequenceBatch">
+    /// B when x is a sequence's steps [T · B, ...] time-major: with no recorded gradient, steps whose change from one
+    /// or two steps before is sparser than themselves are then convolved as that step's output plus the convolution
+    /// of the change (<see cref="DeltaChains"/>).
+    /// </param>
+    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow? pool = null, int? sequenceBatch = null)
     {
         if (ConvGeometry.Of(x, weight, stride, padding) is not { } g || !Takes(g.OutChannels, x.dtype)) return null;
         bool records = Autograd.Records(x, weight);
         if (records && (pool is not null || g.Padding > g.Kernel - 1 || g.OutPlane > MaxRecordedOutPlane)) return null;
         var input = x.contiguous();
         if (!SparseEnough(input)) return null;
-        return records ? GatherConvFunction.apply(input, weight, g, false) : Convolve(input, weight, g, pool);
+        if (records) return GatherConvFunction.apply(input, weight, g, false);
+        var chains = sequenceBatch is { } batch ? DeltaChains.Choose(input, batch) : null;
+        return Convolve(input, weight, g, new SampleOutput(g, pool), chains: chains);
     }
+
+    /// <summary>How many samples the delta chains took as changes (a diagnostic for tests and benchmarks).</summary>
+    public static long DeltaSteps => Interlocked.Read(ref _deltaSteps);
+
+    private static long _deltaSteps;
 
     /// <summary>
     /// max_pool2d(conv2d(x, weight), pool) without bias and each pooled value's route (see <see cref="SampleOutput"/>),
@@ -87,8 +104,8 @@ internal static class GatherConv
     /// </summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, PoolWindow? pool = null) => Convolve(x, weight, g, new SampleOutput(g, pool));
 
-    private static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed = null) =>
-        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, writer, routed) : Convolve<double>(x, weight, g, writer, routed);
+    private static Tensor Convolve(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed = null, DeltaChains? chains = null) =>
+        x.dtype == ScalarType.Float32 ? Convolve<float>(x, weight, g, writer, routed, chains) : Convolve<double>(x, weight, g, writer, routed, chains);
 
     /// <summary>
     /// conv2d(the max pooling's input gradient, weight) without bias: the pooled values [N, g.InChannels, PH, PW]
@@ -118,7 +135,8 @@ internal static class GatherConv
     internal static Tensor WeightGrad(Tensor x, Tensor grad, ConvGeometry g) =>
         x.dtype == ScalarType.Float32 ? WeightGrad<float>(x, grad, g) : WeightGrad<double>(x, grad, g);
 
-    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe Tensor Convolve<T>(Tensor x, Tensor weight, ConvGeometry g, SampleOutput writer, RoutedInput? routed, DeltaChains? chains)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         // [K, K, Cin, Cout] with the taps TapStride apart: a tap's weight row for one input channel is contiguous.
         var wt = zeros([g.Kernel * g.Kernel, TapStride<T>(g)], weight.dtype);
@@ -127,6 +145,17 @@ internal static class GatherConv
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
         bool wide = Wide<T>(g);
+        if (chains is { } c)
+        {
+            KernelThreads.Shared(Halves(n, g), c.Segments, () =>
+            {
+                var kernel = new Kernel<T>(g, writer, routed);
+                return wide
+                    ? (c0, c1) => kernel.RunChains<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, c, c0, c1)
+                    : (c0, c1) => kernel.RunChains<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, c, c0, c1);
+            });
+            return output;
+        }
         KernelThreads.Shared(Halves(n, g), n, () =>
         {
             var kernel = new Kernel<T>(g, writer, routed);
@@ -179,8 +208,7 @@ internal static class GatherConv
 
         public void Run<TL, TV>(T* x, T* wt, T* output, int n0, int n1) where TL : ILanes<TV, T>
         {
-            int pixels = g.Height * g.Width, cin = g.InChannels, cout = g.OutChannels, k = g.Kernel, pad = g.Padding;
-            int registers = cout / TL.Count;
+            int pixels = g.Height * g.Width, cin = g.InChannels;
             using var pin = _sums.Pinned();
             T* sums = pin.Pointer;
             fixed (int* counts = _counts, rows = _rows)
@@ -191,17 +219,62 @@ internal static class GatherConv
                     if (routed is null) ListNonzeros(x + (long)n * cin * pixels, counts, rows, values);
                     else ListRouted(x, n, counts, rows, values, routed);
                     pin.Clear();
-                    for (int r = 0; r < registers;)
-                    {
-                        // A block of output channels at a time: fewer weights to keep in the cache per pass.
-                        int block = registers - r >= 4 ? 4 : registers - r >= 2 ? 2 : 1;
-                        if (block == 4) AddBlock<TL, TV, Four<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
-                        else if (block == 2) AddBlock<TL, TV, Two<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
-                        else AddBlock<TL, TV, One<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
-                        r += block;
-                    }
+                    AddLists<TL, TV>(wt, sums, counts, rows, values);
                     writer.Write(sums, output, n);
                 }
+            }
+        }
+
+        /// <summary>
+        /// Segments s0..s1 of <paramref name="chains"/>, each step in order: the segment's first step, and any step
+        /// whose change from the chain's previous step has as many nonzeros as itself, from its own nonzeros and zeroed
+        /// sums; the others as the change added to the previous step's sums, which are kept (the pooled output is
+        /// written from a copy).
+        /// </summary>
+        public void RunChains<TL, TV>(T* x, T* wt, T* output, DeltaChains chains, int s0, int s1) where TL : ILanes<TV, T>
+        {
+            int size = g.InChannels * g.Height * g.Width, changes = 0;
+            using AlignedScratch<T>.Pin pin = _sums.Pinned(), changePin = _change.Value.Pinned(), pooledPin = _pooled.Value.Pinned();
+            T* sums = pin.Pointer, change = changePin.Pointer, pooled = pooledPin.Pointer;
+            fixed (int* counts = _counts, rows = _rows)
+            fixed (T* values = _values)
+                for (int segment = s0; segment < s1; segment++)
+                {
+                    var (first, end) = chains.Range(segment);
+                    for (int n = first; n < end; n += chains.Stride)
+                    {
+                        T* sample = x + (long)n * size;
+                        if (n > first && VectorOps.Difference(sample, sample - (long)chains.Stride * size, change, size) < VectorOps.CountNonzeros(sample, size))
+                        {
+                            ListNonzeros(change, counts, rows, values);
+                            changes++;
+                        }
+                        else
+                        {
+                            ListNonzeros(sample, counts, rows, values);
+                            pin.Clear();
+                        }
+                        AddLists<TL, TV>(wt, sums, counts, rows, values);
+                        writer.WriteKeeping(sums, pooled, output, n);
+                    }
+                }
+            Interlocked.Add(ref _deltaSteps, changes);
+        }
+
+        private readonly Lazy<AlignedScratch<T>> _change = new(() => new AlignedScratch<T>(g.InChannels * g.Height * g.Width));
+        private readonly Lazy<AlignedScratch<T>> _pooled = new(() => new AlignedScratch<T>(writer.Written));
+
+        /// <summary>sums += the convolution of the listed entries, a block of output channels at a time (fewer weights to keep in the cache per pass).</summary>
+        private void AddLists<TL, TV>(T* wt, T* sums, int* counts, int* rows, T* values) where TL : ILanes<TV, T>
+        {
+            int registers = g.OutChannels / TL.Count;
+            for (int r = 0; r < registers;)
+            {
+                int block = registers - r >= 4 ? 4 : registers - r >= 2 ? 2 : 1;
+                if (block == 4) AddBlock<TL, TV, Four<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                else if (block == 2) AddBlock<TL, TV, Two<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                else AddBlock<TL, TV, One<T, TL, TV>>(wt + r * TL.Count, sums + r * TL.Count, counts, rows, values);
+                r += block;
             }
         }
 

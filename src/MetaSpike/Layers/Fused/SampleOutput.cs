@@ -76,23 +76,44 @@ internal sealed unsafe class SampleOutput
     /// <summary>Writes sample <paramref name="n"/>'s channel-last sums into <paramref name="output"/> (pooling overwrites the sums).</summary>
     public void Write<T>(T* sums, T* output, int n) where T : unmanaged, INumber<T>
     {
-        int channels = _g.OutChannels, plane = Height * Width;
         if (_at is not null)
         {
             _at.Gather(sums, output, n);
             return;
         }
-        if (_pool is { } pool) Pool(sums, pool, n);
-        VectorOps.Transpose(sums, plane, channels, output + (long)n * channels * plane);
+        WriteVia(sums, sums, output, n);
     }
 
     /// <summary>
-    /// Max-pools sample <paramref name="n"/>'s channel-last sums in place, in output order (output q's window starts at
-    /// or after row q, past every row written before it), a register of channels at a time through the whole window.
+    /// <see cref="Write"/> leaving the sums as they are: pooling goes to <paramref name="pooled"/> ([Height · Width,
+    /// Cout]). For kernels that keep a sample's sums for the next (<see cref="GatherConv"/>'s delta chains); not for
+    /// writers at fixed routes.
+    /// </summary>
+    public void WriteKeeping<T>(T* sums, T* pooled, T* output, int n) where T : unmanaged, INumber<T>
+    {
+        if (_at is not null) throw new InvalidOperationException("A writer at fixed routes reads the full-size sums; it has nothing to keep.");
+        WriteVia(sums, pooled, output, n);
+    }
+
+    /// <summary>How many values of T <see cref="WriteKeeping"/> pools into.</summary>
+    public int Written => Height * Width * _g.OutChannels;
+
+    private void WriteVia<T>(T* sums, T* pooled, T* output, int n) where T : unmanaged, INumber<T>
+    {
+        int channels = _g.OutChannels, plane = Height * Width;
+        if (_pool is { } pool) Pool(sums, pooled, pool, n);
+        else pooled = sums;
+        VectorOps.Transpose(pooled, plane, channels, output + (long)n * channels * plane);
+    }
+
+    /// <summary>
+    /// Max-pools sample <paramref name="n"/>'s channel-last sums into <paramref name="pooled"/>, which may be the sums
+    /// themselves: in output order, output q's window starts at or after row q, past every row written before it. A
+    /// register of channels at a time through the whole window.
     /// A routed writer keeps each maximum's window offset beside it, channel-last as T, and writes them out
     /// channel-first as bytes at the end.
     /// </summary>
-    private void Pool<T>(T* sums, PoolWindow pool, int n) where T : unmanaged, INumber<T>
+    private void Pool<T>(T* sums, T* pooled, PoolWindow pool, int n) where T : unmanaged, INumber<T>
     {
         int channels = _g.OutChannels, plane = Height * Width, window = pool.Kernel * pool.Kernel, lanes = Vector<T>.Count;
         int* shifts = stackalloc int[window];
@@ -104,7 +125,7 @@ internal sealed unsafe class SampleOutput
             for (int px = 0; px < Width; px++)
             {
                 int q = py * Width + px;
-                T* target = sums + (long)q * channels, corner = sums + ((long)py * pool.Stride * _g.OutWidth + px * pool.Stride) * channels;
+                T* target = pooled + (long)q * channels, corner = sums + ((long)py * pool.Stride * _g.OutWidth + px * pool.Stride) * channels;
                 T* routeTarget = routes + (long)q * channels;
                 int c = 0;
                 for (; c + lanes <= channels; c += lanes)
