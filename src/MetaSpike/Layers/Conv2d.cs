@@ -88,7 +88,7 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
         Tensor? output;
         if (Autograd.Records(input, Param("weight"), bias))
         {
-            var recorded = PooledConv.TryConv(flat, Param("weight"), _stride, _padding, window)
+            var recorded = PooledConv.TryConv(flat, Param("weight"), _stride, _padding, window, (int)batch)
                 ?? SparseInputConv.TryConv(flat, Param("weight"), _stride, _padding, window);
             output = recorded is null || bias is null ? recorded : recorded + bias.view(-1, 1, 1);
         }

@@ -108,6 +108,29 @@ public class DeltaChainsTests
     }
 
     [Fact]
+    public void The_recorded_window_finds_the_same_maxima_from_changes()
+    {
+        // The pooled node's forward (gradient window): values and routes as from every step, and so the same gradients.
+        const int steps = 30, batch = 2;
+        var generator = new Generator(8);
+        var x = Sequence(steps, batch, 2, 0.05, generator, [32, 16, 8]);
+        var weight = randn([64, 32, 5, 5], dtype: float64, generator: generator);
+        var shape = new PooledConvShape(new ConvGeometry(32, 16, 8, 64, 5, 2), new PoolWindow(2, 2));
+        var (values, routes) = PooledConv.Pool(x, weight, shape);
+        long before = GatherConv.DeltaSteps;
+        var (changedValues, changedRoutes) = PooledConv.Pool(x, weight, shape with { SequenceBatch = batch });
+        Assert.True(GatherConv.DeltaSteps > before, "no step was taken as a change");
+        Close(values, changedValues, 1e-12, "pooled values");
+        Assert.Equal(TensorAssert.Values(routes), TensorAssert.Values(changedRoutes));
+        var w = weight.clone().requires_grad_();
+        var layer = PooledConv.TryConv(x, w, 1, 2, new PoolWindow(2, 2), batch)!;
+        var expected = nn.functional.max_pool2d(nn.functional.conv2d(x, w, padding: [2, 2]), 2, 2);
+        Close(expected, layer, 1e-12, "recorded node");
+        var g = randn(layer.shape, dtype: float64, generator: generator);
+        Close(MetaSpike.Runtime.Autograd.Grad([expected], [w], [g])[0], MetaSpike.Runtime.Autograd.Grad([layer], [w], [g])[0], 1e-10, "weight gradient");
+    }
+
+    [Fact]
     public void The_fused_layer_in_burn_in_takes_changes_and_gives_the_unfused_output()
     {
         var (conv, pool) = (new Conv2d(32, 64, 5, padding: 2), new MaxPool2d(2));

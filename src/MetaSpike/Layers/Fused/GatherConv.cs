@@ -74,14 +74,16 @@ internal static class GatherConv
     /// <summary>
     /// max_pool2d(conv2d(x, weight), pool) without bias and each pooled value's route (see <see cref="SampleOutput"/>),
     /// pooled as each sample is written, with no gradient recorded; null where <see cref="TryConv"/> would not take x.
+    /// A <paramref name="sequenceBatch"/> is used as by <see cref="TryConv"/>.
     /// </summary>
-    public static (Tensor Values, Tensor Routes)? TryPool(Tensor x, Tensor weight, long padding, PoolWindow pool)
+    public static (Tensor Values, Tensor Routes)? TryPool(Tensor x, Tensor weight, long padding, PoolWindow pool, int? sequenceBatch = null)
     {
         if (ConvGeometry.Of(x, weight, 1, padding) is not { } g || !Takes(g.OutChannels, x.dtype)) return null;
         var input = x.contiguous();
         if (!SparseEnough(input)) return null;
         var writer = new SampleOutput(g, pool, routed: true);
-        return (Convolve(input, weight, g, writer), writer.Routes!);
+        var chains = sequenceBatch is { } batch ? DeltaChains.Choose(input, batch) : null;
+        return (Convolve(input, weight, g, writer, chains: chains), writer.Routes!);
     }
 
     private static bool SparseEnough(Tensor input) =>

@@ -18,7 +18,8 @@ namespace MetaSpike.Layers.Fused;
 /// </summary>
 /// <param name="Conv">The convolution (stride 1).</param>
 /// <param name="Pool">The pooling window (no padding).</param>
-internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool)
+/// <param name="SequenceBatch">B when the forward's input is a sequence's steps [T · B, ...] (see <see cref="GatherConv.TryConv"/>).</param>
+internal sealed record PooledConvShape(ConvGeometry Conv, PoolWindow Pool, int? SequenceBatch = null)
 {
     /// <summary>Pooled height.</summary>
     public int OutHeight => Pool.Out(Conv.OutHeight);
@@ -92,19 +93,19 @@ internal static class PooledConv
     /// gradient is recorded, <see cref="ConvGeometry.Of"/> refuses the shapes, x has fewer than
     /// <see cref="MinInChannels"/> channels, or the window does not fit in the convolution's output.
     /// </summary>
-    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow pool)
+    public static Tensor? TryConv(Tensor x, Tensor weight, long stride, long padding, PoolWindow pool, int? sequenceBatch = null)
     {
         if (!Autograd.Records(x, weight) || ConvGeometry.Of(x, weight, stride, padding) is not { } g || g.InChannels < MinInChannels
             || pool.Kernel < 1 || pool.Stride < 1 || pool.Kernel > g.OutHeight || pool.Kernel > g.OutWidth || pool.Kernel * pool.Kernel > byte.MaxValue + 1)
             return null;
-        return PooledConvFunction.apply(PooledConvMode.Pool, x, weight, null!, new PooledConvShape(g, pool));
+        return PooledConvFunction.apply(PooledConvMode.Pool, x, weight, null!, new PooledConvShape(g, pool, sequenceBatch));
     }
 
     /// <summary>Pooled values [N, Cout, PH, PW] and each one's route (argmax offset in its window) of conv2d(x, weight).</summary>
     internal static (Tensor Values, Tensor Routes) Pool(Tensor x, Tensor weight, PooledConvShape s)
     {
         var g = s.Conv;
-        if (GatherConv.TryPool(x, weight, g.Padding, s.Pool) is { } pooled) return pooled;
+        if (GatherConv.TryPool(x, weight, g.Padding, s.Pool, s.SequenceBatch) is { } pooled) return pooled;
         var full = nn.functional.conv2d(x, weight, padding: [g.Padding, g.Padding]);
         var (values, routes) = MaxPoolKernels.Forward(full, s.Routing((int)x.shape[0]), withRoutes: true);
         return (values, routes!);
