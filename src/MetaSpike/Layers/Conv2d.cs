@@ -73,6 +73,8 @@ public sealed class Conv2d : FeedForwardLayer, IFusable
     /// recorded gradient, inputs of <see cref="PooledConv.MinInChannels"/> channels or more take
     /// <see cref="PooledConv"/>, and event frames the event-driven convolution pooled as it writes
     /// (<see cref="SparsePoolFunction"/>): the derivatives of both visit only the pooled positions. Others return null.
+    /// The gathered convolutions (burn-in, and the pooled node's forward) take a step as the step one or two before plus
+    /// the convolution of the change wherever the change is sparser (<see cref="DeltaChains"/>).
     /// </summary>
     internal Tensor? SequencePooled(Tensor input, MaxPool2d pool)
     {

@@ -208,6 +208,10 @@ internal static class GatherConv
         private readonly T[] _values = new T[g.Height * g.Width * g.InChannels];
         private readonly AlignedScratch<T> _sums = new(g.OutPlane * g.OutChannels);
 
+        // Delta chains only: the change from the chain's previous step, and the pooled copy of the kept sums.
+        private readonly Lazy<AlignedScratch<T>> _change = new(() => new AlignedScratch<T>(g.InChannels * g.Height * g.Width));
+        private readonly Lazy<AlignedScratch<T>> _pooled = new(() => new AlignedScratch<T>(writer.Written));
+
         public void Run<TL, TV>(T* x, T* wt, T* output, int n0, int n1) where TL : ILanes<TV, T>
         {
             int pixels = g.Height * g.Width, cin = g.InChannels;
@@ -262,9 +266,6 @@ internal static class GatherConv
                 }
             Interlocked.Add(ref _deltaSteps, changes);
         }
-
-        private readonly Lazy<AlignedScratch<T>> _change = new(() => new AlignedScratch<T>(g.InChannels * g.Height * g.Width));
-        private readonly Lazy<AlignedScratch<T>> _pooled = new(() => new AlignedScratch<T>(writer.Written));
 
         /// <summary>sums += the convolution of the listed entries, a block of output channels at a time (fewer weights to keep in the cache per pass).</summary>
         private void AddLists<TL, TV>(T* wt, T* sums, int* counts, int* rows, T* values) where TL : ILanes<TV, T>
