@@ -1,3 +1,4 @@
+using MetaSpike.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -141,7 +142,7 @@ public static class UpdateMagnitudes
         if (update.numel() == 0) throw new ArgumentException("the update is empty.", nameof(update));
         using var _ = no_grad();
         var magnitude = update.detach().to_type(ScalarType.Float64).abs().flatten();
-        if (!isfinite(magnitude).all().ToBoolean()) throw new ArgumentException("the update holds NaN or infinity.", nameof(update));
+        if (!Checks.AllFinite(magnitude)) throw new ArgumentException("the update holds NaN or infinity.", nameof(update));
         return magnitude;
     }
 }

@@ -13,20 +13,22 @@ public static class Checks
     /// <summary>Throws if <see cref="NonFiniteInputs"/> is on and <paramref name="input"/> holds a NaN or an infinity.</summary>
     public static void RequireFinite(Tensor input, string who)
     {
-        if (!NonFiniteInputs || !input.is_floating_point()) return;
+        if (!NonFiniteInputs || !input.is_floating_point() || AllFinite(input)) return;
         using var scope = NewDisposeScope();
-        bool ok;
-        using (no_grad()) ok = ScanFinite(input) ?? isfinite(input).all().item<bool>();
-        if (!ok)
+        long nan, inf;
+        using (no_grad())
         {
-            long nan, inf;
-            using (no_grad())
-            {
-                nan = isnan(input).sum().item<long>();
-                inf = isinf(input).sum().item<long>();
-            }
-            throw new ArgumentException($"{who}: the input holds {nan} NaN and {inf} infinite values.", nameof(input));
+            nan = isnan(input).sum().item<long>();
+            inf = isinf(input).sum().item<long>();
         }
+        throw new ArgumentException($"{who}: the input holds {nan} NaN and {inf} infinite values.", nameof(input));
+    }
+
+    /// <summary>Whether <paramref name="values"/> holds no NaN or infinity (whatever <see cref="NonFiniteInputs"/> says).</summary>
+    internal static bool AllFinite(Tensor values)
+    {
+        using var scope = NewDisposeScope();
+        using (no_grad()) return ScanFinite(values) ?? isfinite(values).all().item<bool>();
     }
 
     /// <summary>

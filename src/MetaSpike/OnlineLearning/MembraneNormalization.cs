@@ -1,3 +1,4 @@
+using MetaSpike.Modules;
 using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public sealed record MembraneNormalization(double Zero, double Range)
         ArgumentNullException.ThrowIfNull(trace);
         if (trace.numel() == 0) throw new ArgumentException($"{fn}: the trace is empty.", nameof(trace));
         var v = trace.to_type(ScalarType.Float64);
-        if (!v.isfinite().all().ToBoolean()) throw new ArgumentException($"{fn}: the trace contains NaN or infinite values.", nameof(trace));
+        if (!Checks.AllFinite(v)) throw new ArgumentException($"{fn}: the trace contains NaN or infinite values.", nameof(trace));
         double min = v.min().ToDouble(), max = v.max().ToDouble();
         if (!(max > min)) throw new ArgumentException($"{fn}: the trace is flat at {min}; its range cannot normalise it.", nameof(trace));
         return new MembraneNormalization(min, max - min);

@@ -1,3 +1,4 @@
+using MetaSpike.Modules;
 using MetaSpike.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,7 +44,7 @@ internal static class OnlineChecks
         if (t.is_complex())
             throw new ArgumentException($"{fn}: {name} must be real, got {t.dtype}.", name);
         var values = t.to_type(ScalarType.Float64);
-        if (!values.isfinite().all().ToBoolean())
+        if (!Checks.AllFinite(values))
             throw new ArgumentException($"{fn}: {name} contains NaN or infinite values.", name);
         return values;
     }
@@ -75,7 +76,7 @@ internal static class OnlineChecks
         if (t.dim() != 2 || t.shape[0] != rows || (columns is { } n && t.shape[1] != n) || t.shape[1] == 0)
             throw new ArgumentException($"{fn}: {name} must have shape {expected}, got {t.ShapeText()}.", name);
         var values = t.to_type(ScalarType.Float64);
-        if (!values.isfinite().all().ToBoolean())
+        if (!Checks.AllFinite(values))
             throw new ArgumentException($"{fn}: {name} contains NaN or infinite values.", name);
         return values;
     }

@@ -197,12 +197,12 @@ internal static class VectorOps
         if (Vector512.IsHardwareAccelerated)
         {
             for (; i + Vector512<T>.Count <= length; i += Vector512<T>.Count)
-                count += BitOperations.PopCount(~Vector512.Equals(Vector512.Load(a + i), Vector512.Load(b + i)).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count));
+                count += BitOperations.PopCount(DifferenceMask(Vector512.Load(a + i), Vector512.Load(b + i)));
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             for (; i + Vector256<T>.Count <= length; i += Vector256<T>.Count)
-                count += BitOperations.PopCount(~(ulong)Vector256.Equals(Vector256.Load(a + i), Vector256.Load(b + i)).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count));
+                count += BitOperations.PopCount(DifferenceMask(Vector256.Load(a + i), Vector256.Load(b + i)));
         }
         for (; i < length; i++)
             if (a[i] != b[i]) count++;
@@ -228,9 +228,14 @@ internal static class VectorOps
         return count;
     }
 
-    private static ulong NonzeroMask<T>(Vector512<T> v) => ~Vector512.Equals(v, Vector512<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
+    private static ulong NonzeroMask<T>(Vector512<T> v) => DifferenceMask(v, Vector512<T>.Zero);
 
-    private static ulong NonzeroMask<T>(Vector256<T> v) => ~(ulong)Vector256.Equals(v, Vector256<T>.Zero).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
+    private static ulong NonzeroMask<T>(Vector256<T> v) => DifferenceMask(v, Vector256<T>.Zero);
+
+    /// <summary>Bit i set where lane i of a and b differ.</summary>
+    private static ulong DifferenceMask<T>(Vector512<T> a, Vector512<T> b) => ~Vector512.Equals(a, b).ExtractMostSignificantBits() & LaneMask(Vector512<T>.Count);
+
+    private static ulong DifferenceMask<T>(Vector256<T> a, Vector256<T> b) => ~(ulong)Vector256.Equals(a, b).ExtractMostSignificantBits() & LaneMask(Vector256<T>.Count);
 
     private static ulong LaneMask(int lanes) => lanes == 64 ? ulong.MaxValue : (1UL << lanes) - 1;
 }

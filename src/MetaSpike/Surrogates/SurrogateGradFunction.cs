@@ -19,19 +19,26 @@ internal sealed class SurrogateGradFunction : torch.autograd.SingleTensorFunctio
     public override string Name => "MetaSpikeSurrogateGrad";
 
     /// <summary>The node's non-tensor inputs.</summary>
-    internal sealed record Settings(SurrogateFunction Family, IElementwiseGrad Kernel, Tensor Theta, double Shift, double Scale);
+    internal sealed record Settings(SurrogateFunction Family, Tensor Theta, double Shift, double Scale)
+    {
+        /// <summary>The family's vectorised G (<see cref="TryApply"/> takes only families that have one).</summary>
+        public IElementwiseGrad Kernel => Family.ElementwiseGrad!;
+    }
 
     /// <summary>How many nodes were recorded (a diagnostic for tests).</summary>
     public static long Recorded => Interlocked.Read(ref _recorded);
 
     private static long _recorded;
 
-    /// <summary>The node for <paramref name="family"/>'s kernel, or null where the elementwise form does not apply or theta is trained.</summary>
-    public static Tensor? TryApply(SurrogateFunction family, IElementwiseGrad kernel, Tensor v, Tensor upstream, IReadOnlyList<Tensor> theta, double shift, double scale)
+    /// <summary>
+    /// The node, or null where <paramref name="family"/> has no vectorised G, the elementwise form does not apply or
+    /// theta is trained.
+    /// </summary>
+    public static Tensor? TryApply(SurrogateFunction family, Tensor v, Tensor upstream, IReadOnlyList<Tensor> theta, double shift, double scale)
     {
-        if (!ElementwiseGrads.Fits(v, upstream, theta) || Autograd.Records([.. theta])) return null;
+        if (family.ElementwiseGrad is null || !ElementwiseGrads.Fits(v, upstream, theta) || Autograd.Records([.. theta])) return null;
         Interlocked.Increment(ref _recorded);
-        return apply(upstream, v, new Settings(family, kernel, theta[0], shift, scale));
+        return apply(upstream, v, new Settings(family, theta[0], shift, scale));
     }
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)

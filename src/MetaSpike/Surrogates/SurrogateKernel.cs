@@ -95,7 +95,7 @@ internal static class SurrogateKernel
     {
         if (family.ElementwiseGrad is { } kernel
             && (torch.is_grad_enabled()
-                ? SurrogateGradFunction.TryApply(family, kernel, x, upstream, theta, shift, scale)
+                ? SurrogateGradFunction.TryApply(family, x, upstream, theta, shift, scale)
                 : ElementwiseGrads.TryGradTimes(kernel, x, upstream, theta, shift, scale)) is { } fast)
             return fast;
         return TensorGradTimes(family, x, upstream, theta, shift, scale);

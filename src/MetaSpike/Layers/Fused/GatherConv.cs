@@ -147,23 +147,12 @@ internal static class GatherConv
         var output = writer.Allocate(n, weight.dtype);
         var (xa, wa, oa) = ((nint)TensorMemory.Pointer<T>(x), (nint)TensorMemory.Pointer<T>(wt), (nint)TensorMemory.Pointer<T>(output));
         bool wide = Wide<T>(g);
-        if (chains is { } c)
-        {
-            KernelThreads.Shared(Halves(n, g), c.Segments, () =>
-            {
-                var kernel = new Kernel<T>(g, writer, routed);
-                return wide
-                    ? (c0, c1) => kernel.RunChains<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, c, c0, c1)
-                    : (c0, c1) => kernel.RunChains<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, c, c0, c1);
-            });
-            return output;
-        }
-        KernelThreads.Shared(Halves(n, g), n, () =>
+        KernelThreads.Shared(Halves(n, g), chains?.Segments ?? n, () =>
         {
             var kernel = new Kernel<T>(g, writer, routed);
             return wide
-                ? (n0, n1) => kernel.Run<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1)
-                : (n0, n1) => kernel.Run<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, n0, n1);
+                ? (i0, i1) => kernel.RunItems<Lanes512<T>, Vector512<T>>((T*)xa, (T*)wa, (T*)oa, chains, i0, i1)
+                : (i0, i1) => kernel.RunItems<Lanes256<T>, Vector256<T>>((T*)xa, (T*)wa, (T*)oa, chains, i0, i1);
         });
         return output;
     }
@@ -212,7 +201,14 @@ internal static class GatherConv
         private readonly Lazy<AlignedScratch<T>> _change = new(() => new AlignedScratch<T>(g.InChannels * g.Height * g.Width));
         private readonly Lazy<AlignedScratch<T>> _pooled = new(() => new AlignedScratch<T>(writer.Written));
 
-        public void Run<TL, TV>(T* x, T* wt, T* output, int n0, int n1) where TL : ILanes<TV, T>
+        /// <summary>Items i0..i1: samples, or the segments of <paramref name="chains"/> when given.</summary>
+        public void RunItems<TL, TV>(T* x, T* wt, T* output, DeltaChains? chains, int i0, int i1) where TL : ILanes<TV, T>
+        {
+            if (chains is { } c) RunChains<TL, TV>(x, wt, output, c, i0, i1);
+            else Run<TL, TV>(x, wt, output, i0, i1);
+        }
+
+        private void Run<TL, TV>(T* x, T* wt, T* output, int n0, int n1) where TL : ILanes<TV, T>
         {
             int pixels = g.Height * g.Width, cin = g.InChannels;
             using var pin = _sums.Pinned();
@@ -237,7 +233,7 @@ internal static class GatherConv
         /// sums; the others as the change added to the previous step's sums, which are kept (the pooled output is
         /// written from a copy).
         /// </summary>
-        public void RunChains<TL, TV>(T* x, T* wt, T* output, DeltaChains chains, int s0, int s1) where TL : ILanes<TV, T>
+        private void RunChains<TL, TV>(T* x, T* wt, T* output, DeltaChains chains, int s0, int s1) where TL : ILanes<TV, T>
         {
             int size = g.InChannels * g.Height * g.Width, changes = 0;
             using AlignedScratch<T>.Pin pin = _sums.Pinned(), changePin = _change.Value.Pinned(), pooledPin = _pooled.Value.Pinned();
